@@ -1,0 +1,32 @@
+package io.tunnelops.api.v1alpha1;
+
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * A temporary, least-privilege SSH session into the cluster: the operator runs a private sshd for it alone,
+ * publishes how to connect in its status, and removes everything when the session ends.
+ */
+@Group(TunnelSession.GROUP)
+@Version(TunnelSession.VERSION)
+@ShortNames("ts")
+@AdditionalPrinterColumn(name = "Mode", jsonPath = ".spec.mode", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Target", jsonPath = ".status.target", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Phase", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Endpoint", jsonPath = ".status.endpoint.address", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Expires", jsonPath = ".status.expiresAt", type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
+public class TunnelSession extends CustomResource<TunnelSessionSpec, TunnelSessionStatus> implements Namespaced {
+
+    public static final String GROUP = "tunnelops.io";
+    public static final String VERSION = "v1alpha1";
+
+    @Override
+    protected TunnelSessionStatus initStatus() {
+        return new TunnelSessionStatus();
+    }
+}
