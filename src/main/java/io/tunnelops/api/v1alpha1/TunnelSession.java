@@ -24,9 +24,4 @@ public class TunnelSession extends CustomResource<TunnelSessionSpec, TunnelSessi
 
     public static final String GROUP = "tunnelops.io";
     public static final String VERSION = "v1alpha1";
-
-    @Override
-    protected TunnelSessionStatus initStatus() {
-        return new TunnelSessionStatus();
-    }
 }

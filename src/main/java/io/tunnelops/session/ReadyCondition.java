@@ -1,0 +1,34 @@
+package io.tunnelops.session;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+
+/** The `Ready` condition in the Kubernetes convention; lastTransitionTime moves only when status flips. */
+public final class ReadyCondition {
+
+    public static final String TYPE = "Ready";
+
+    private ReadyCondition() {
+    }
+
+    public static List<Condition> set(List<Condition> existing, boolean ready, String reason, String message,
+            Long generation, Instant now) {
+        String status = ready ? "True" : "False";
+        Condition previous = existing == null ? null
+                : existing.stream().filter(c -> TYPE.equals(c.getType())).findFirst().orElse(null);
+        String since = previous != null && status.equals(previous.getStatus()) ? previous.getLastTransitionTime()
+                : now.truncatedTo(ChronoUnit.SECONDS).toString();
+        List<Condition> result = new ArrayList<>();
+        if (existing != null) {
+            existing.stream().filter(c -> !TYPE.equals(c.getType())).forEach(result::add);
+        }
+        result.add(new ConditionBuilder().withType(TYPE).withStatus(status).withReason(reason).withMessage(message)
+                .withObservedGeneration(generation).withLastTransitionTime(since).build());
+        return result;
+    }
+}

@@ -1,0 +1,171 @@
+package io.tunnelops.session;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
+import io.tunnelops.api.v1alpha1.Access;
+import io.tunnelops.api.v1alpha1.Expose;
+import io.tunnelops.api.v1alpha1.SessionMode;
+import io.tunnelops.api.v1alpha1.Target;
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.session.SessionPlan.PortRule;
+import io.tunnelops.session.SessionPlan.TargetEgress;
+import io.tunnelops.ssh.AuthorizedKey;
+import io.tunnelops.ssh.InvalidSshKeyException;
+
+/**
+ * Checks what the CRD schema cannot (the target Service exists and exposes the ports, keys really parse, the host is
+ * not a local or metadata address) and resolves a session into a {@link SessionPlan}.
+ */
+public final class SessionPlanner {
+
+    static final String INVALID_SPEC = "InvalidSpec";
+    static final String TARGET_NOT_FOUND = "TargetServiceNotFound";
+    static final String TARGET_PORT_NOT_EXPOSED = "TargetPortNotExposed";
+    static final String UNSUPPORTED_TARGET = "UnsupportedTarget";
+    static final String TARGET_NOT_ALLOWED = "TargetNotAllowed";
+    static final String INVALID_KEY = "InvalidAuthorizedKey";
+    static final String UNSUPPORTED_MODE = "UnsupportedMode";
+
+    private static final Pattern HOST = Pattern.compile(
+            "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$");
+    private static final Pattern IPV4 = Pattern.compile("^(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})$");
+    /** Egress to a named host cannot be pinned to an address: allow the ports anywhere but local and link-local. */
+    private static final List<String> NEVER_REACHABLE = List.of("127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8");
+
+    private SessionPlanner() {
+    }
+
+    /**
+     * @param targetService the Service named by spec.target.service, if it exists
+     */
+    public static SessionPlan plan(TunnelSession session, Optional<Service> targetService, String sshdImage)
+            throws InvalidSessionException {
+        var spec = session.getSpec();
+        if (spec == null) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec is missing");
+        }
+        if (spec.getMode() == SessionMode.Shell) {
+            throw new InvalidSessionException(UNSUPPORTED_MODE,
+                    "mode Shell is not supported yet by this operator version; use mode Tunnel with spec.target");
+        }
+        Target target = spec.getTarget();
+        if (target == null || target.getPorts() == null || target.getPorts().isEmpty()) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.target with at least one port is required in Tunnel mode");
+        }
+        List<Integer> ports = target.getPorts();
+        for (Integer port : ports) {
+            if (port == null || port < 1 || port > 65535) {
+                throw new InvalidSessionException(INVALID_SPEC, "spec.target.ports: " + port + " is not a port (1..65535)");
+            }
+        }
+        if ((target.getService() == null) == (target.getHost() == null)) {
+            throw new InvalidSessionException(INVALID_SPEC, "set exactly one of spec.target.service or spec.target.host");
+        }
+        Access access = spec.getAccess() == null ? new Access() : spec.getAccess();
+        List<AuthorizedKey> keys = parseKeys(access.getAuthorizedKeys());
+        Expose expose = access.getExpose() == null ? Expose.ClusterIP : access.getExpose();
+        List<String> sourceRanges = access.getSourceRanges() == null ? List.of() : List.copyOf(access.getSourceRanges());
+
+        String host;
+        TargetEgress egress;
+        if (target.getService() != null) {
+            Service service = targetService.orElseThrow(() -> new InvalidSessionException(TARGET_NOT_FOUND,
+                    "Service \"" + target.getService() + "\" does not exist in namespace "
+                            + session.getMetadata().getNamespace() + "; create it or fix spec.target.service"));
+            egress = egressToService(service, ports);
+            host = target.getService() + "." + session.getMetadata().getNamespace() + ".svc.cluster.local";
+        } else {
+            host = checkHost(target.getHost());
+            List<PortRule> rules = ports.stream().map(p -> new PortRule(new IntOrString(p), "TCP")).toList();
+            egress = IPV4.matcher(host).matches() ? TargetEgress.toAddresses(host + "/32", List.of(), rules)
+                    : TargetEgress.toAddresses("0.0.0.0/0", NEVER_REACHABLE, rules);
+        }
+        List<String> permitOpen = ports.stream().map(p -> host + ":" + p).toList();
+        String display = (target.getService() != null ? "service/" + target.getService() : target.getHost()) + ":"
+                + ports.stream().map(String::valueOf).collect(Collectors.joining(","));
+        return new SessionPlan(permitOpen, display, keys, expose, sourceRanges, egress, sshdImage);
+    }
+
+    private static List<AuthorizedKey> parseKeys(List<String> lines) throws InvalidSessionException {
+        List<AuthorizedKey> keys = new ArrayList<>();
+        if (lines == null) {
+            return keys;
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            try {
+                keys.add(AuthorizedKey.parse(lines.get(i)));
+            } catch (InvalidSshKeyException e) {
+                throw new InvalidSessionException(INVALID_KEY,
+                        "spec.access.authorizedKeys[" + i + "]: " + e.getMessage());
+            }
+        }
+        return keys;
+    }
+
+    /** The sshd reaches a Service's pods directly (NetworkPolicy sees pod ports), so the ports must be exposed. */
+    private static TargetEgress egressToService(Service service, List<Integer> ports) throws InvalidSessionException {
+        String name = service.getMetadata().getName();
+        var spec = service.getSpec();
+        if (spec == null || "ExternalName".equals(spec.getType())) {
+            throw new InvalidSessionException(UNSUPPORTED_TARGET, "Service \"" + name
+                    + "\" is of type ExternalName; use spec.target.host with the external name instead");
+        }
+        if (spec.getSelector() == null || spec.getSelector().isEmpty()) {
+            throw new InvalidSessionException(UNSUPPORTED_TARGET, "Service \"" + name
+                    + "\" has no pod selector, so its pods cannot be allowed by a NetworkPolicy; target a Service with a selector");
+        }
+        Map<Integer, ServicePort> exposed = new LinkedHashMap<>();
+        for (ServicePort port : spec.getPorts() == null ? List.<ServicePort>of() : spec.getPorts()) {
+            if (port.getPort() != null && (port.getProtocol() == null || "TCP".equals(port.getProtocol()))) {
+                exposed.putIfAbsent(port.getPort(), port);
+            }
+        }
+        List<PortRule> rules = new ArrayList<>();
+        for (Integer port : ports) {
+            ServicePort servicePort = exposed.get(port);
+            if (servicePort == null) {
+                throw new InvalidSessionException(TARGET_PORT_NOT_EXPOSED, "Service \"" + name + "\" does not expose TCP port "
+                        + port + "; it exposes " + (exposed.isEmpty() ? "no TCP port" : exposed.keySet())
+                        + ". Fix spec.target.ports");
+            }
+            IntOrString targetPort = servicePort.getTargetPort() == null ? new IntOrString(port) : servicePort.getTargetPort();
+            rules.add(new PortRule(targetPort, "TCP"));
+        }
+        return TargetEgress.toPods(Map.copyOf(spec.getSelector()), rules);
+    }
+
+    private static String checkHost(String host) throws InvalidSessionException {
+        if (host.length() > 253 || !HOST.matcher(host).matches()) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.target.host must be a DNS name or an IPv4 address");
+        }
+        String lower = host.toLowerCase(java.util.Locale.ROOT);
+        if (lower.equals("localhost") || lower.endsWith(".localhost")) {
+            throw new InvalidSessionException(TARGET_NOT_ALLOWED, "spec.target.host \"" + host
+                    + "\" is the sshd's own loopback; tunnels to loopback are not allowed");
+        }
+        var ip = IPV4.matcher(host);
+        if (ip.matches()) {
+            int[] octets = new int[4];
+            for (int i = 0; i < 4; i++) {
+                octets[i] = Integer.parseInt(ip.group(i + 1));
+                if (octets[i] > 255) {
+                    throw new InvalidSessionException(INVALID_SPEC, "spec.target.host \"" + host + "\" is not a valid IPv4 address");
+                }
+            }
+            if (octets[0] == 127 || octets[0] == 0 || (octets[0] == 169 && octets[1] == 254)) {
+                throw new InvalidSessionException(TARGET_NOT_ALLOWED, "spec.target.host " + host
+                        + " is a loopback, unspecified or link-local (cloud metadata) address; tunnels there are not allowed");
+            }
+        }
+        return lower;
+    }
+}

@@ -1,0 +1,40 @@
+package io.tunnelops.session.resources;
+
+import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
+import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
+import io.tunnelops.api.v1alpha1.Expose;
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.session.SessionPlan;
+import io.tunnelops.ssh.SshdLayout;
+
+/** The Service users connect to, of the type access.expose asks for. */
+@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR))
+public class SshdService extends CRUDKubernetesDependentResource<Service, TunnelSession> {
+
+    public static final String NAME = "sshd-service";
+
+    public SshdService() {
+        super(Service.class);
+    }
+
+    @Override
+    protected Service desired(TunnelSession session, Context<TunnelSession> context) {
+        SessionPlan plan = Plans.of(context);
+        var builder = new ServiceBuilder()
+                .withMetadata(SessionLabels.metadata(session, SessionLabels.sshdName(session)))
+                .withNewSpec()
+                .withType(plan.expose().name())
+                .withSelector(SessionLabels.sshdPodSelector(session))
+                .addNewPort().withName("ssh").withProtocol("TCP").withPort(SshdLayout.PORT)
+                .withTargetPort(new IntOrString(SshdLayout.PORT)).endPort();
+        if (plan.expose() == Expose.LoadBalancer && !plan.sourceRanges().isEmpty()) {
+            builder.withLoadBalancerSourceRanges(plan.sourceRanges());
+        }
+        return builder.endSpec().build();
+    }
+}

@@ -1,0 +1,69 @@
+package io.tunnelops.ssh;
+
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.Base64;
+
+/** Generates ed25519 key pairs with the JDK's own provider and encodes them as OpenSSH does. */
+public final class Ed25519KeyGenerator {
+
+    static final String TYPE = "ssh-ed25519";
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int KEY_BYTES = 32;
+
+    private Ed25519KeyGenerator() {
+    }
+
+    public static SshKeyPair generate(String comment) {
+        KeyPair pair;
+        try {
+            KeyPairGenerator generator = KeyPairGenerator.getInstance("Ed25519");
+            generator.initialize(255, RANDOM);
+            pair = generator.generateKeyPair();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK has no Ed25519 provider", e);
+        }
+        // X.509 and PKCS#8 encodings of Ed25519 end with the raw 32-byte public key and seed.
+        byte[] x509 = pair.getPublic().getEncoded();
+        byte[] pkcs8 = pair.getPrivate().getEncoded();
+        byte[] publicKey = Arrays.copyOfRange(x509, x509.length - KEY_BYTES, x509.length);
+        byte[] seed = Arrays.copyOfRange(pkcs8, pkcs8.length - KEY_BYTES, pkcs8.length);
+        try {
+            byte[] blob = new SshWire.Writer().string(TYPE).string(publicKey).toByteArray();
+            String publicLine = TYPE + " " + Base64.getEncoder().encodeToString(blob)
+                    + (comment == null || comment.isBlank() ? "" : " " + comment);
+            return new SshKeyPair(publicLine, privateKeyPem(blob, publicKey, seed, comment == null ? "" : comment));
+        } finally {
+            Arrays.fill(seed, (byte) 0);
+            Arrays.fill(pkcs8, (byte) 0);
+        }
+    }
+
+    /** The "openssh-key-v1" container (PROTOCOL.key), unencrypted. */
+    private static String privateKeyPem(byte[] publicBlob, byte[] publicKey, byte[] seed, String comment) {
+        int check = RANDOM.nextInt();
+        byte[] secret = new byte[2 * KEY_BYTES];
+        System.arraycopy(seed, 0, secret, 0, KEY_BYTES);
+        System.arraycopy(publicKey, 0, secret, KEY_BYTES, KEY_BYTES);
+        SshWire.Writer section = new SshWire.Writer().uint32(check).uint32(check)
+                .string(TYPE).string(publicKey).string(secret).string(comment);
+        for (int pad = 1; section.size() % 8 != 0; pad++) {
+            section.raw(new byte[] { (byte) pad });
+        }
+        Arrays.fill(secret, (byte) 0);
+        byte[] container = new SshWire.Writer()
+                .raw("openssh-key-v1\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .string("none").string("none").string(new byte[0])
+                .uint32(1).string(publicBlob).string(section.toByteArray())
+                .toByteArray();
+        String base64 = Base64.getEncoder().encodeToString(container);
+        StringBuilder pem = new StringBuilder("-----BEGIN OPENSSH PRIVATE KEY-----\n");
+        for (int i = 0; i < base64.length(); i += 70) {
+            pem.append(base64, i, Math.min(base64.length(), i + 70)).append('\n');
+        }
+        return pem.append("-----END OPENSSH PRIVATE KEY-----\n").toString();
+    }
+}

@@ -1,0 +1,398 @@
+package io.tunnelops.session;
+
+import static io.tunnelops.testing.SessionFixtures.session;
+import static io.tunnelops.testing.SessionFixtures.targetService;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.tunnelops.api.v1alpha1.Expose;
+import io.tunnelops.api.v1alpha1.SessionPhase;
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.session.resources.CredentialsSecret;
+import io.tunnelops.ssh.Ed25519KeyGenerator;
+import io.tunnelops.ssh.SshFingerprints;
+import io.tunnelops.ssh.SshdLayout;
+
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class TunnelSessionReconcilerTest {
+
+    @KubernetesTestServer
+    KubernetesServer server;
+
+    @Inject
+    KubernetesClient client;
+
+    @Inject
+    TunnelSessionReconciler reconciler;
+
+    String ns;
+
+    @BeforeEach
+    void newNamespace() {
+        ns = "team-" + UUID.randomUUID().toString().substring(0, 8);
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+    }
+
+    @Test
+    void sessionToAServiceBecomesReadyWithEndpointFingerprintAndCommand() {
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        TunnelSession created = client.resource(session(ns, "pg-debug").toService("postgres", 5432).ttl("2h").build()).create();
+
+        TunnelSession provisioning = awaitPhase("pg-debug", SessionPhase.Provisioning);
+        assertEquals("WaitingForEndpoint", ready(provisioning).getReason());
+        assertEquals("False", ready(provisioning).getStatus());
+
+        becomeAvailable("pg-debug", "10.96.12.7");
+        TunnelSession ready = awaitPhase("pg-debug", SessionPhase.Ready);
+
+        var status = ready.getStatus();
+        assertEquals("10.96.12.7", status.getEndpoint().getHost());
+        assertEquals(2222, status.getEndpoint().getPort());
+        assertEquals("10.96.12.7:2222", status.getEndpoint().getAddress());
+        assertEquals("tunnel", status.getUsername());
+        assertEquals("pg-debug-ssh", status.getCredentialsSecret());
+        assertEquals("ssh -N -L 5432:postgres." + ns + ".svc.cluster.local:5432 -p 2222 tunnel@10.96.12.7",
+                status.getSshCommand());
+        assertEquals("service/postgres:5432", status.getTarget());
+        assertEquals(Instant.parse(created.getMetadata().getCreationTimestamp()).plus(Duration.ofHours(2)).toString(),
+                status.getExpiresAt());
+        assertEquals(ready.getMetadata().getGeneration(), status.getObservedGeneration());
+        Condition condition = ready(ready);
+        assertEquals("True", condition.getStatus());
+        assertEquals("SshdReady", condition.getReason());
+        assertEquals(ready.getMetadata().getGeneration(), condition.getObservedGeneration());
+        assertNotNull(condition.getLastTransitionTime());
+
+        Map<String, String> items = secretItems("pg-debug");
+        assertEquals(SshFingerprints.sha256(items.get(SshdLayout.HOST_PUBLIC_KEY).strip()), status.getHostKeyFingerprint());
+        assertTrue(status.getHostKeyFingerprint().startsWith("SHA256:"));
+        assertEquals("[10.96.12.7]:2222 " + keyOnly(items.get(SshdLayout.HOST_PUBLIC_KEY)) + "\n",
+                items.get(CredentialsSecret.KNOWN_HOSTS));
+        List<String> permitOpen = items.get(SshdLayout.SSHD_CONFIG).lines()
+                .filter(l -> l.startsWith("PermitOpen")).toList();
+        assertEquals(List.of("PermitOpen postgres." + ns + ".svc.cluster.local:5432"), permitOpen);
+        // no key material in status
+        String statusJson = io.fabric8.kubernetes.client.utils.Serialization.asJson(status);
+        assertFalse(statusJson.contains("PRIVATE KEY"));
+        assertFalse(statusJson.contains(keyOnly(items.get(CredentialsSecret.CLIENT_PUBLIC_KEY)).split(" ")[1]));
+        assertTrue(items.get(CredentialsSecret.SSH_CONFIG).contains("LocalForward 5432 postgres." + ns
+                + ".svc.cluster.local:5432"));
+    }
+
+    @Test
+    void generatedClientKeyIsAuthorizedAndNeverMountedIntoThePod() {
+        client.resource(targetService(ns, "web", 80)).create();
+        client.resource(session(ns, "web").toService("web", 80).build()).create();
+        await().until(() -> deployment("web") != null && secret("web") != null);
+
+        Map<String, String> items = secretItems("web");
+        assertTrue(items.get(CredentialsSecret.CLIENT_KEY).startsWith("-----BEGIN OPENSSH PRIVATE KEY-----"));
+        assertEquals(items.get(CredentialsSecret.CLIENT_PUBLIC_KEY), items.get(SshdLayout.AUTHORIZED_KEYS));
+        var volume = deployment("web").getSpec().getTemplate().getSpec().getVolumes().stream()
+                .filter(v -> v.getSecret() != null).findFirst().orElseThrow();
+        assertEquals("web-ssh", volume.getSecret().getSecretName());
+        assertEquals(List.of(SshdLayout.SSHD_CONFIG, SshdLayout.HOST_KEY, SshdLayout.AUTHORIZED_KEYS),
+                volume.getSecret().getItems().stream().map(i -> i.getKey()).toList());
+    }
+
+    @Test
+    void userKeysAreUsedVerbatimAndNoClientKeyIsGenerated() {
+        client.resource(targetService(ns, "redis", 6379)).create();
+        String laptop = Ed25519KeyGenerator.generate("alice@laptop").publicKey();
+        String ci = Ed25519KeyGenerator.generate("ci").publicKey();
+        client.resource(session(ns, "cache").toService("redis", 6379).authorizedKeys(laptop, ci).build()).create();
+        await().until(() -> secret("cache") != null);
+
+        Map<String, String> items = secretItems("cache");
+        assertEquals(laptop + "\n" + ci + "\n", items.get(SshdLayout.AUTHORIZED_KEYS));
+        assertFalse(items.containsKey(CredentialsSecret.CLIENT_KEY));
+        assertFalse(items.containsKey(CredentialsSecret.CLIENT_PUBLIC_KEY));
+    }
+
+    @Test
+    void sshdPodIsHardened() {
+        client.resource(targetService(ns, "api", 8080)).create();
+        client.resource(session(ns, "api").toService("api", 8080).build()).create();
+        await().until(() -> deployment("api") != null);
+
+        Deployment deployment = deployment("api");
+        assertEquals(1, deployment.getSpec().getReplicas());
+        var pod = deployment.getSpec().getTemplate().getSpec();
+        assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
+        assertEquals(Boolean.TRUE, pod.getSecurityContext().getRunAsNonRoot());
+        assertEquals(10001L, pod.getSecurityContext().getRunAsUser());
+        assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType());
+        var container = pod.getContainers().get(0);
+        assertEquals("tunnelops/sshd:test", container.getImage());
+        var security = container.getSecurityContext();
+        assertEquals(Boolean.TRUE, security.getRunAsNonRoot());
+        assertEquals(Boolean.FALSE, security.getAllowPrivilegeEscalation());
+        assertEquals(Boolean.FALSE, security.getPrivileged());
+        assertEquals(Boolean.TRUE, security.getReadOnlyRootFilesystem());
+        assertEquals(List.of("ALL"), security.getCapabilities().getDrop());
+        assertTrue(security.getCapabilities().getAdd() == null || security.getCapabilities().getAdd().isEmpty());
+        assertEquals("RuntimeDefault", security.getSeccompProfile().getType());
+        assertNotNull(container.getResources().getRequests().get("memory"));
+        assertNotNull(container.getResources().getLimits().get("memory"));
+        assertNotNull(container.getResources().getLimits().get("cpu"));
+        assertEquals(2222, container.getReadinessProbe().getTcpSocket().getPort().getIntVal());
+        var stateVolume = pod.getVolumes().stream().filter(v -> v.getEmptyDir() != null).findFirst().orElseThrow();
+        assertEquals(SshdLayout.STATE_DIR, container.getVolumeMounts().stream()
+                .filter(m -> m.getName().equals(stateVolume.getName())).findFirst().orElseThrow().getMountPath());
+    }
+
+    @Test
+    void networkPolicyAllowsOnlyTheTargetPodsAndDnsOutAndTheSshdPortIn() {
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(session(ns, "np").toService("postgres", 5432).expose(Expose.LoadBalancer, "203.0.113.0/24").build())
+                .create();
+        await().until(() -> networkPolicy("np") != null && service("np") != null);
+
+        var spec = networkPolicy("np").getSpec();
+        assertEquals(List.of("Ingress", "Egress"), spec.getPolicyTypes());
+        assertEquals(Map.of("tunnelops.io/session", "np", "app.kubernetes.io/component", "sshd"),
+                spec.getPodSelector().getMatchLabels());
+        assertEquals(1, spec.getIngress().size());
+        assertEquals(2222, spec.getIngress().get(0).getPorts().get(0).getPort().getIntVal());
+        assertEquals("203.0.113.0/24", spec.getIngress().get(0).getFrom().get(0).getIpBlock().getCidr());
+        assertEquals(2, spec.getEgress().size());
+        var toTarget = spec.getEgress().get(0);
+        assertEquals(Map.of("app", "postgres"), toTarget.getTo().get(0).getPodSelector().getMatchLabels());
+        assertEquals(List.of(5432), toTarget.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
+        var dns = spec.getEgress().get(1);
+        assertEquals(List.of(53, 53), dns.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
+
+        Service sshd = service("np");
+        assertEquals("LoadBalancer", sshd.getSpec().getType());
+        assertEquals(List.of("203.0.113.0/24"), sshd.getSpec().getLoadBalancerSourceRanges());
+    }
+
+    @Test
+    void loadBalancerEndpointComesFromItsIngress() {
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(session(ns, "lb").toService("postgres", 5432).expose(Expose.LoadBalancer).build()).create();
+        await().until(() -> service("lb") != null);
+        client.services().inNamespace(ns).withName("lb-sshd").editStatus(s -> {
+            s.setStatus(new io.fabric8.kubernetes.api.model.ServiceStatusBuilder().withNewLoadBalancer()
+                    .addNewIngress().withIp("198.51.100.7").endIngress().endLoadBalancer().build());
+            return s;
+        });
+        markAvailable("lb");
+        TunnelSession ready = awaitPhase("lb", SessionPhase.Ready);
+        assertEquals("198.51.100.7:2222", ready.getStatus().getEndpoint().getAddress());
+    }
+
+    @Test
+    void aSecondReconcileOfAnUnchangedSessionWritesNothing() throws Exception {
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(session(ns, "steady").toService("postgres", 5432).build()).create();
+        awaitPhase("steady", SessionPhase.Provisioning);
+        becomeAvailable("steady", "10.96.0.20");
+        awaitPhase("steady", SessionPhase.Ready);
+        Map<String, String> itemsBefore = secretItems("steady");
+        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        drainRequests();
+
+        long before = reconciler.reconciliationCount();
+        // An event on an owned resource triggers a full pass over the unchanged session.
+        client.apps().deployments().inNamespace(ns).withName("steady-sshd")
+                .edit(d -> { d.getMetadata().getAnnotations().put("touched-by-test", "yes"); return d; });
+        await().until(() -> reconciler.reconciliationCount() > before);
+        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+
+        List<String> writes = drainRequests().stream()
+                .filter(r -> !r.getMethod().equals("GET"))
+                .map(r -> r.getMethod() + " " + r.getPath()).toList();
+        assertEquals(1, writes.size(), "only the test's own edit, but saw " + writes);
+        assertTrue(writes.get(0).contains("/deployments/steady-sshd"), writes.toString());
+        assertEquals(itemsBefore, secretItems("steady"), "keys must never be regenerated");
+    }
+
+    @Test
+    void aMissingTargetServiceFailsWithoutProvisioningAndRecoversWhenItAppears() {
+        client.resource(session(ns, "orphan").toService("nosuchdb", 5432).build()).create();
+        TunnelSession failed = awaitPhase("orphan", SessionPhase.Failed);
+        assertEquals("TargetServiceNotFound", ready(failed).getReason());
+        assertEquals("Service \"nosuchdb\" does not exist in namespace " + ns + "; create it or fix spec.target.service",
+                ready(failed).getMessage());
+        assertNothingProvisioned("orphan");
+
+        long settled = reconciler.reconciliationCount();
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
+                .until(() -> reconciler.reconciliationCount() <= settled + 1);
+
+        client.resource(targetService(ns, "nosuchdb", 5432)).create();
+        awaitPhase("orphan", SessionPhase.Provisioning);
+        await().until(() -> deployment("orphan") != null);
+    }
+
+    @Test
+    void badInputFailsWithAMessageThatSaysWhatToFixAndOtherSessionsAreUnaffected() {
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(session(ns, "wrong-port").toService("postgres", 5433).build()).create();
+        // type says ed25519, the blob is not an ed25519 key: passes the CRD pattern, fails parsing
+        client.resource(session(ns, "bad-key").toService("postgres", 5432)
+                .authorizedKeys("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== me").build()).create();
+        client.resource(session(ns, "loopback").toHost("127.0.0.1", 22).build()).create();
+        client.resource(session(ns, "metadata").toHost("169.254.169.254", 80).build()).create();
+        client.resource(session(ns, "good").toService("postgres", 5432).build()).create();
+
+        TunnelSession wrongPort = awaitPhase("wrong-port", SessionPhase.Failed);
+        assertEquals("TargetPortNotExposed", ready(wrongPort).getReason());
+        assertEquals("Service \"postgres\" does not expose TCP port 5433; it exposes [5432]. Fix spec.target.ports",
+                ready(wrongPort).getMessage());
+        TunnelSession badKey = awaitPhase("bad-key", SessionPhase.Failed);
+        assertEquals("InvalidAuthorizedKey", ready(badKey).getReason());
+        assertTrue(ready(badKey).getMessage().startsWith("spec.access.authorizedKeys[0]: "), ready(badKey).getMessage());
+        assertEquals("TargetNotAllowed", ready(awaitPhase("loopback", SessionPhase.Failed)).getReason());
+        assertEquals("TargetNotAllowed", ready(awaitPhase("metadata", SessionPhase.Failed)).getReason());
+        for (String name : List.of("wrong-port", "bad-key", "loopback", "metadata")) {
+            assertNothingProvisioned(name);
+        }
+
+        becomeAvailable("good", "10.96.0.30");
+        awaitPhase("good", SessionPhase.Ready);
+    }
+
+    @Test
+    void shellModeIsReportedAsNotSupportedYet() {
+        TunnelSession shell = session(ns, "shell").build();
+        shell.getSpec().setMode(io.tunnelops.api.v1alpha1.SessionMode.Shell);
+        var from = new io.tunnelops.api.v1alpha1.ShellSpec();
+        from.setFromDeployment("app01");
+        shell.getSpec().setShell(from);
+        client.resource(shell).create();
+        TunnelSession failed = awaitPhase("shell", SessionPhase.Failed);
+        assertEquals("UnsupportedMode", ready(failed).getReason());
+        assertNothingProvisioned("shell");
+    }
+
+    @Test
+    void everythingASessionOwnsPointsAtItAndGoesWhenItIsDeleted() {
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        TunnelSession created = client.resource(session(ns, "gone").toService("postgres", 5432).build()).create();
+        await().until(() -> deployment("gone") != null && secret("gone") != null && service("gone") != null
+                && networkPolicy("gone") != null);
+
+        List<HasMetadata> owned = List.of(deployment("gone"), secret("gone"), service("gone"), networkPolicy("gone"));
+        for (HasMetadata resource : owned) {
+            OwnerReference owner = resource.getMetadata().getOwnerReferences().get(0);
+            assertEquals(created.getMetadata().getUid(), owner.getUid(), resource.getKind());
+            assertEquals("TunnelSession", owner.getKind());
+            assertEquals("tunnel-operator", resource.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
+            assertEquals("gone", resource.getMetadata().getLabels().get("tunnelops.io/session"));
+        }
+
+        client.resource(created).delete();
+        // the mock server has no garbage collector: the operator itself must delete them
+        await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertNothingProvisioned("gone"));
+        await().until(() -> client.resources(TunnelSession.class).inNamespace(ns).withName("gone").get() == null);
+    }
+
+    // ---- helpers
+
+    private TunnelSession awaitPhase(String name, SessionPhase phase) {
+        await().atMost(15, TimeUnit.SECONDS).until(() -> {
+            TunnelSession s = client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+            return s != null && s.getStatus() != null && s.getStatus().getPhase() == phase;
+        });
+        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+    }
+
+    private static Condition ready(TunnelSession session) {
+        return session.getStatus().getConditions().stream().filter(c -> c.getType().equals("Ready")).findFirst()
+                .orElseThrow();
+    }
+
+    /** What the kubelet and the Service controller would do: the mock server runs no controllers. */
+    private void becomeAvailable(String session, String clusterIp) {
+        await().until(() -> service(session) != null && deployment(session) != null);
+        client.services().inNamespace(ns).withName(session + "-sshd").edit(s -> {
+            s.getSpec().setClusterIP(clusterIp);
+            return s;
+        });
+        markAvailable(session);
+    }
+
+    private void markAvailable(String session) {
+        await().until(() -> deployment(session) != null);
+        client.apps().deployments().inNamespace(ns).withName(session + "-sshd").editStatus(d -> {
+            d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
+                    .withReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
+            return d;
+        });
+    }
+
+    private void assertNothingProvisioned(String session) {
+        assertNull(deployment(session), "Deployment of " + session);
+        assertNull(service(session), "Service of " + session);
+        assertNull(secret(session), "Secret of " + session);
+        assertNull(networkPolicy(session), "NetworkPolicy of " + session);
+    }
+
+    private Deployment deployment(String session) {
+        return client.apps().deployments().inNamespace(ns).withName(session + "-sshd").get();
+    }
+
+    private Service service(String session) {
+        return client.services().inNamespace(ns).withName(session + "-sshd").get();
+    }
+
+    private Secret secret(String session) {
+        return client.secrets().inNamespace(ns).withName(session + "-ssh").get();
+    }
+
+    private NetworkPolicy networkPolicy(String session) {
+        return client.network().v1().networkPolicies().inNamespace(ns).withName(session + "-sshd").get();
+    }
+
+    private Map<String, String> secretItems(String session) {
+        return CredentialsSecret.decode(java.util.Optional.ofNullable(secret(session)));
+    }
+
+    private static String keyOnly(String publicKeyLine) {
+        String[] parts = publicKeyLine.strip().split(" ");
+        return parts[0] + " " + parts[1];
+    }
+
+    private List<RecordedRequest> drainRequests() throws InterruptedException {
+        List<RecordedRequest> requests = new ArrayList<>();
+        RecordedRequest request;
+        while ((request = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
+            requests.add(request);
+        }
+        return requests;
+    }
+}
