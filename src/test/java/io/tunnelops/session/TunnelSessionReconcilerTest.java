@@ -215,6 +215,27 @@ class TunnelSessionReconcilerTest {
     }
 
     @Test
+    void nodePortEndpointIsANodeAddressAndTheNodePort() {
+        client.resource(new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName("node-a").endMetadata()
+                .withNewStatus().addNewAddress().withType("InternalIP").withAddress("192.0.2.10").endAddress()
+                .addNewAddress().withType("ExternalIP").withAddress("198.51.100.20").endAddress().endStatus().build())
+                .createOr(existing -> existing.update());
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(session(ns, "np-port").toService("postgres", 5432).expose(Expose.NodePort).build()).create();
+        await().until(() -> service("np-port") != null);
+        assertEquals("NodePort", service("np-port").getSpec().getType());
+        client.services().inNamespace(ns).withName("np-port-sshd").edit(s -> {
+            s.getSpec().getPorts().get(0).setNodePort(30222);
+            return s;
+        });
+        markAvailable("np-port");
+        TunnelSession ready = awaitPhase("np-port", SessionPhase.Ready);
+        assertEquals("198.51.100.20:30222", ready.getStatus().getEndpoint().getAddress());
+        assertTrue(ready.getStatus().getSshCommand().endsWith("-p 30222 tunnel@198.51.100.20"));
+        assertEquals("[198.51.100.20]:30222", secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS).split(" ")[0]);
+    }
+
+    @Test
     void aSecondReconcileOfAnUnchangedSessionWritesNothing() throws Exception {
         client.resource(targetService(ns, "postgres", 5432)).create();
         client.resource(session(ns, "steady").toService("postgres", 5432).build()).create();
