@@ -74,6 +74,9 @@ public final class SessionPlanner {
         List<AuthorizedKey> keys = parseKeys(access.getAuthorizedKeys());
         Expose expose = access.getExpose() == null ? Expose.ClusterIP : access.getExpose();
         List<String> sourceRanges = access.getSourceRanges() == null ? List.of() : List.copyOf(access.getSourceRanges());
+        for (int i = 0; i < sourceRanges.size(); i++) {
+            checkCidr("spec.access.sourceRanges[" + i + "]", sourceRanges.get(i));
+        }
 
         String host;
         TargetEgress egress;
@@ -143,6 +146,44 @@ public final class SessionPlanner {
         return TargetEgress.toPods(Map.copyOf(spec.getSelector()), rules);
     }
 
+    /** The schema checks the shape; only parsing proves an IPv6 range real (1::2::3/64 has the shape). */
+    private static void checkCidr(String field, String cidr) throws InvalidSessionException {
+        int slash = cidr == null ? -1 : cidr.indexOf('/');
+        boolean valid = false;
+        if (slash > 0 && cidr.substring(slash + 1).matches("\\d{1,3}")) {
+            String address = cidr.substring(0, slash);
+            int bits = Integer.parseInt(cidr.substring(slash + 1));
+            if (address.contains(":")) {
+                try {
+                    // a string with ':' is parsed as an IPv6 literal, never looked up in DNS
+                    valid = address.matches("[0-9A-Fa-f:.]+") && java.net.InetAddress.getByName(address).getAddress().length == 16
+                            && bits <= 128;
+                } catch (java.net.UnknownHostException | IllegalArgumentException e) {
+                    valid = false;
+                }
+            } else {
+                valid = validIpv4(address) && bits <= 32;
+            }
+        }
+        if (!valid) {
+            throw new InvalidSessionException(INVALID_SPEC, field + " \"" + cidr
+                    + "\" is not a CIDR such as 203.0.113.0/24 or 2001:db8::/32");
+        }
+    }
+
+    private static boolean validIpv4(String address) {
+        var m = IPV4.matcher(address);
+        if (!m.matches()) {
+            return false;
+        }
+        for (int i = 1; i <= 4; i++) {
+            if (Integer.parseInt(m.group(i)) > 255) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static String checkHost(String host) throws InvalidSessionException {
         if (host.length() > 253 || !HOST.matcher(host).matches()) {
             throw new InvalidSessionException(INVALID_SPEC, "spec.target.host must be a DNS name or an IPv4 address");
@@ -154,14 +195,12 @@ public final class SessionPlanner {
         }
         var ip = IPV4.matcher(host);
         if (ip.matches()) {
-            int[] octets = new int[4];
-            for (int i = 0; i < 4; i++) {
-                octets[i] = Integer.parseInt(ip.group(i + 1));
-                if (octets[i] > 255) {
-                    throw new InvalidSessionException(INVALID_SPEC, "spec.target.host \"" + host + "\" is not a valid IPv4 address");
-                }
+            if (!validIpv4(host)) {
+                throw new InvalidSessionException(INVALID_SPEC, "spec.target.host \"" + host + "\" is not a valid IPv4 address");
             }
-            if (octets[0] == 127 || octets[0] == 0 || (octets[0] == 169 && octets[1] == 254)) {
+            int first = Integer.parseInt(ip.group(1));
+            int second = Integer.parseInt(ip.group(2));
+            if (first == 127 || first == 0 || (first == 169 && second == 254)) {
                 throw new InvalidSessionException(TARGET_NOT_ALLOWED, "spec.target.host " + host
                         + " is a loopback, unspecified or link-local (cloud metadata) address; tunnels there are not allowed");
             }

@@ -288,6 +288,8 @@ class TunnelSessionReconcilerTest {
                 .authorizedKeys("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA== me").build()).create();
         client.resource(session(ns, "loopback").toHost("127.0.0.1", 22).build()).create();
         client.resource(session(ns, "metadata").toHost("169.254.169.254", 80).build()).create();
+        client.resource(session(ns, "bad-range").toService("postgres", 5432).expose(Expose.LoadBalancer, "1::2::3/64")
+                .build()).create();
         client.resource(session(ns, "good").toService("postgres", 5432).build()).create();
 
         TunnelSession wrongPort = awaitPhase("wrong-port", SessionPhase.Failed);
@@ -299,7 +301,10 @@ class TunnelSessionReconcilerTest {
         assertTrue(ready(badKey).getMessage().startsWith("spec.access.authorizedKeys[0]: "), ready(badKey).getMessage());
         assertEquals("TargetNotAllowed", ready(awaitPhase("loopback", SessionPhase.Failed)).getReason());
         assertEquals("TargetNotAllowed", ready(awaitPhase("metadata", SessionPhase.Failed)).getReason());
-        for (String name : List.of("wrong-port", "bad-key", "loopback", "metadata")) {
+        TunnelSession badRange = awaitPhase("bad-range", SessionPhase.Failed);
+        assertEquals("spec.access.sourceRanges[0] \"1::2::3/64\" is not a CIDR such as 203.0.113.0/24 or 2001:db8::/32",
+                ready(badRange).getMessage());
+        for (String name : List.of("wrong-port", "bad-key", "loopback", "metadata", "bad-range")) {
             assertNothingProvisioned(name);
         }
 
