@@ -3,17 +3,19 @@
 #   TUNNEL_CONFIG_DIR  the mounted Secret: sshd_config, ssh_host_ed25519_key, authorized_keys (default /etc/tunnel)
 #   TUNNEL_STATE_DIR   a writable emptyDir (default /var/lib/tunnel)
 #   SSHD               the sshd binary (default /usr/sbin/sshd)
+#   TERMINATION_LOG    where the reason of an exit goes (default /dev/termination-log, read by the kubelet)
 # Extra arguments are passed to sshd.
 set -eu
 
 CONFIG_DIR=${TUNNEL_CONFIG_DIR:-/etc/tunnel}
 STATE_DIR=${TUNNEL_STATE_DIR:-/var/lib/tunnel}
 SSHD=${SSHD:-/usr/sbin/sshd}
+TERMINATION_LOG=${TERMINATION_LOG:-/dev/termination-log}
 
 fail() {
     echo "tunnel-sshd: $*" >&2
     # the kubelet shows this file as the container's termination message
-    if [ -w /dev/termination-log ]; then echo "$*" > /dev/termination-log; fi
+    if [ -w "$TERMINATION_LOG" ]; then echo "$*" > "$TERMINATION_LOG"; fi
     exit 1
 }
 

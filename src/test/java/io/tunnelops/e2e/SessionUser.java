@@ -1,0 +1,121 @@
+package io.tunnelops.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.testing.OpenSshTools;
+
+/**
+ * A user holding only what a session publishes: its status, and the items of its credentials Secret. Runs the real
+ * OpenSSH client with StrictHostKeyChecking=yes against the known_hosts the operator published.
+ */
+final class SessionUser {
+
+    final TunnelSession session;
+    final Path dir;
+    final Path key;
+    final Path knownHosts;
+
+    SessionUser(TunnelSession session, Map<String, String> secretItems, Path dir, Path ownKey) throws IOException {
+        this.session = session;
+        this.dir = Files.createDirectories(dir);
+        this.knownHosts = dir.resolve("known_hosts");
+        Files.writeString(knownHosts, secretItems.get("known_hosts"));
+        this.key = ownKey != null ? ownKey
+                : OpenSshTools.writePrivate(dir.resolve("id_ed25519"), secretItems.get("id_ed25519"));
+        // the published known_hosts holds exactly the published fingerprint: never trust on first use
+        String printed = OpenSshTools.succeed("ssh-keygen", "-lf", knownHosts.toString());
+        assertEquals(session.getStatus().getHostKeyFingerprint(), printed.split(" ")[1]);
+    }
+
+    /** ssh with the user's files, then the given arguments. */
+    List<String> ssh(String... args) {
+        List<String> command = new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-o", "BatchMode=yes",
+                "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts, "-o", "IdentitiesOnly=yes",
+                "-i", key.toString(), "-o", "ConnectTimeout=5", "-o", "ExitOnForwardFailure=yes"));
+        command.addAll(Arrays.asList(args));
+        return command;
+    }
+
+    /** The status' sshCommand, word for word, with the user's credentials. */
+    List<String> publishedCommand() {
+        String[] words = session.getStatus().getSshCommand().split(" ");
+        assertEquals("ssh", words[0]);
+        return ssh(Arrays.copyOfRange(words, 1, words.length));
+    }
+
+    String host() {
+        return session.getStatus().getEndpoint().getHost();
+    }
+
+    String port() {
+        return String.valueOf(session.getStatus().getEndpoint().getPort());
+    }
+
+    static Process start(List<String> command, Path log) throws IOException {
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** Runs to the end; the exit code and all output. */
+    static OpenSshTools.Result run(List<String> command, String stdin) throws Exception {
+        OpenSshTools.requireTool(command.get(0));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        try (OutputStream in = process.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException ignored) {
+            // ssh may close stdin early
+        }
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("timed out: " + command);
+        }
+        return new OpenSshTools.Result(process.exitValue(),
+                new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    /** Sends bytes through a local port and returns what comes back before the other side closes or times out. */
+    static String roundTrip(int localPort, String message) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", localPort), 2000);
+            socket.setSoTimeout(3000);
+            OutputStream out = socket.getOutputStream();
+            out.write(message.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            socket.shutdownOutput();
+            InputStream in = socket.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** True when a connection through the local port gets nothing back: closed or reset by the other side. */
+    static boolean refused(int localPort) {
+        try {
+            return roundTrip(localPort, "ping").isEmpty();
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    static boolean listening(int localPort) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", localPort), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

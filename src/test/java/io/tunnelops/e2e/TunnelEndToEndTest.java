@@ -1,0 +1,374 @@
+package io.tunnelops.e2e;
+
+import static io.tunnelops.testing.SessionFixtures.targetService;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.tunnelops.api.v1alpha1.SessionPhase;
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.local.LocalPodRunner;
+import io.tunnelops.session.resources.CredentialsSecret;
+import io.tunnelops.ssh.Ed25519KeyGenerator;
+import io.tunnelops.ssh.SshKeyPair;
+import io.tunnelops.testing.OpenSshTools;
+
+/**
+ * The operator's output, run for real: the local pod runner starts each session's sshd with Debian's OpenSSH on a
+ * loopback address, and a real ssh client uses only what the session publishes.
+ */
+@QuarkusTest
+@WithKubernetesTestServer(crud = true)
+class TunnelEndToEndTest {
+
+    private static LocalPodRunner runner;
+
+    @Inject
+    KubernetesClient client;
+
+    /** The user's machine: their key and known_hosts (QuarkusTest instances get no @TempDir). */
+    Path dir;
+
+    String ns;
+    final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() throws IOException {
+        if (runner == null) {
+            runner = new LocalPodRunner(client, Path.of("/var/lib/tunnel-operator-local/e2e")).start();
+        }
+        ns = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
+        dir = Files.createTempDirectory("tunnel-user-");
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        for (AutoCloseable c : cleanup) {
+            c.close();
+        }
+    }
+
+    @AfterAll
+    static void stopRunner() {
+        if (runner != null) {
+            runner.close();
+            assertEquals(Map.of(), runner.runningPids(), "nothing left running");
+            runner = null;
+        }
+    }
+
+    // ---- the stories
+
+    @Test
+    void aTunnelWithTheGeneratedKeyCarriesDataBothWaysToTheTarget() throws Exception {
+        String ip = targetWithEcho("postgres", 15432);
+        SessionUser user = sessionFromYaml("""
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata:
+                  name: pg-debug
+                spec:
+                  target:
+                    service: postgres
+                    ports: [15432]
+                  ttl: 1h
+                """, null);
+        assertEquals("ssh -N -L 15432:postgres." + ns + ".svc.cluster.local:15432 -p 2222 tunnel@"
+                + user.host(), user.session.getStatus().getSshCommand());
+        assertNotEquals(ip, user.host(), "the sshd has an address of its own");
+
+        openTunnel(user, 15432);
+        assertEquals("SELECT 1;\n", SessionUser.roundTrip(15432, "SELECT 1;\n"));
+        String big = "x".repeat(200_000);
+        assertEquals(big, SessionUser.roundTrip(15432, big));
+    }
+
+    @Test
+    void aTunnelWithTheUsersOwnKeyWorksAndNoClientKeyIsPublished() throws Exception {
+        targetWithEcho("web", 18080);
+        Path ownKey = dir.resolve("alice");
+        OpenSshTools.succeed("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "alice@laptop", "-f", ownKey.toString());
+        String publicKey = Files.readString(Path.of(ownKey + ".pub")).strip();
+        SessionUser user = sessionFromYaml("""
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata:
+                  name: web-debug
+                spec:
+                  target: {service: web, ports: [18080]}
+                  access:
+                    authorizedKeys:
+                      - %s
+                """.formatted(publicKey), ownKey);
+        assertFalse(secretItems("web-debug").containsKey(CredentialsSecret.CLIENT_KEY));
+
+        openTunnel(user, 18080);
+        assertEquals("GET / HTTP/1.0\r\n\r\n", SessionUser.roundTrip(18080, "GET / HTTP/1.0\r\n\r\n"));
+    }
+
+    @Test
+    void everythingButTheTunnelIsRefused() throws Exception {
+        targetWithEcho("postgres", 15442);
+        String otherIp = targetWithEcho("redis", 16379);
+        SessionUser user = sessionFromYaml(minimalSession("locked", "postgres", 15442), null);
+        String target = "postgres." + ns + ".svc.cluster.local";
+        String login = "tunnel@" + user.host();
+
+        // the permitted target itself works through -W
+        var allowed = SessionUser.run(user.ssh("-p", user.port(), "-W", target + ":15442", login), "ping");
+        assertEquals("ping", allowed.output());
+
+        // another port of the same host, another host of the same machine (by name and by address), loopback
+        for (String elsewhere : List.of(target + ":15443", "redis." + ns + ".svc.cluster.local:16379",
+                otherIp + ":16379", "127.0.0.1:2222", "localhost:15442")) {
+            var refused = SessionUser.run(user.ssh("-p", user.port(), "-W", elsewhere, login), "ping");
+            assertNotEquals(0, refused.exitCode(), elsewhere);
+            assertFalse(refused.output().contains("ping"), elsewhere);
+            assertTrue(refused.output().contains("administratively prohibited"), refused.output());
+        }
+        // -L to another port: the forward opens locally, but the sshd refuses to connect it
+        Process otherPort = SessionUser.start(user.ssh("-N", "-L", "15443:" + otherIp + ":16379", "-p", user.port(), login),
+                dir.resolve("other-port.log"));
+        cleanup.add(otherPort::destroy);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> SessionUser.listening(15443));
+        assertTrue(SessionUser.refused(15443), "the sshd must not connect a forward to another port");
+
+        // remote forwarding
+        var remote = SessionUser.run(user.ssh("-N", "-R", "19999:localhost:15442", "-p", user.port(), login), "");
+        assertNotEquals(0, remote.exitCode());
+        assertTrue(remote.output().contains("remote port forwarding failed"), remote.output());
+
+        // dynamic forwarding to anything but the target
+        Process socks = SessionUser.start(user.ssh("-N", "-D", "11080", "-p", user.port(), login), dir.resolve("socks.log"));
+        cleanup.add(socks::destroy);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> SessionUser.listening(11080));
+        assertEquals(-1, socksConnect(11080, "redis." + ns + ".svc.cluster.local", 16379));
+        assertEquals(0, socksConnect(11080, target, 15442), "the target itself is allowed through SOCKS too");
+
+        // a shell, a command, sftp and scp
+        var shell = SessionUser.run(user.ssh("-tt", "-p", user.port(), login), "echo SHELL-OPENED; exit\n");
+        assertNotEquals(0, shell.exitCode());
+        assertFalse(shell.output().contains("SHELL-OPENED"));
+        var command = SessionUser.run(user.ssh("-p", user.port(), login, "echo", "COMMAND-RAN"), "");
+        assertNotEquals(0, command.exitCode());
+        assertFalse(command.output().contains("COMMAND-RAN"));
+        var sftp = SessionUser.run(sftp(user, "-b", "-", "-P", user.port(), login), "ls /\n");
+        assertNotEquals(0, sftp.exitCode(), sftp.output());
+        Path file = Files.writeString(dir.resolve("file.txt"), "data");
+        for (String mode : List.of("-O", "-s")) {
+            var scp = SessionUser.run(scp(user, mode, "-P", user.port(), file.toString(), login + ":/tmp/copied"), "");
+            assertNotEquals(0, scp.exitCode(), "scp " + mode + ": " + scp.output());
+        }
+        assertFalse(Files.exists(Path.of("/tmp/copied")));
+    }
+
+    @Test
+    void aWrongKeyOrAnotherUserNameIsDenied() throws Exception {
+        targetWithEcho("postgres", 15452);
+        SessionUser user = sessionFromYaml(minimalSession("keys", "postgres", 15452), null);
+        String permitted = "postgres." + ns + ".svc.cluster.local:15452";
+
+        SshKeyPair stranger = Ed25519KeyGenerator.generate("stranger");
+        Path strangerKey = OpenSshTools.writePrivate(dir.resolve("stranger"), stranger.privateKey());
+        List<String> withStrangerKey = new ArrayList<>(user.ssh("-p", user.port(), "-W", permitted, "tunnel@" + user.host()));
+        withStrangerKey.set(withStrangerKey.indexOf(user.key.toString()), strangerKey.toString());
+        var wrongKey = SessionUser.run(withStrangerKey, "ping");
+        assertEquals(255, wrongKey.exitCode());
+        assertTrue(wrongKey.output().contains("Permission denied (publickey)"), wrongKey.output());
+
+        for (String name : List.of("root", "postgres", "tunnel2")) {
+            var otherUser = SessionUser.run(user.ssh("-p", user.port(), "-W", permitted, name + "@" + user.host()), "ping");
+            assertEquals(255, otherUser.exitCode(), name);
+            assertTrue(otherUser.output().contains("Permission denied"), otherUser.output());
+        }
+    }
+
+    @Test
+    void aHostKeyThatDiffersFromThePublishedOneIsRefusedByTheClient() throws Exception {
+        targetWithEcho("postgres", 15462);
+        SessionUser user = sessionFromYaml(minimalSession("mitm", "postgres", 15462), null);
+        // a known_hosts whose key for this endpoint is another one: what a client sees when someone else answers
+        SshKeyPair impostor = Ed25519KeyGenerator.generate("impostor");
+        Files.writeString(user.knownHosts, "[" + user.host() + "]:2222 " + impostor.publicKey() + "\n");
+
+        var result = SessionUser.run(user.ssh("-p", user.port(), "-W", "postgres." + ns + ".svc.cluster.local:15462",
+                "tunnel@" + user.host()), "ping");
+
+        assertEquals(255, result.exitCode());
+        assertTrue(result.output().contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
+                || result.output().contains("Host key verification failed"), result.output());
+        assertFalse(result.output().lines().anyMatch(l -> l.equals("ping")), result.output());
+    }
+
+    @Test
+    void sshAuditFindsNoWeakAlgorithm() throws Exception {
+        targetWithEcho("postgres", 15472);
+        SessionUser user = sessionFromYaml(minimalSession("audit", "postgres", 15472), null);
+
+        var audit = SessionUser.run(List.of("ssh-audit", "-n", "-p", user.port(), user.host()), "");
+
+        // the one warning FACTS.md explains: this ssh-audit does not know the Terrapin fix, which cannot be turned off
+        List<String> findings = audit.output().lines().filter(l -> l.contains("[fail]") || l.contains("[warn]"))
+                .filter(l -> !l.matches("\\(kex\\) kex-strict-s-v00@openssh.com +-- \\[warn\\] unknown algorithm"))
+                .toList();
+        assertEquals(List.of(), findings, audit.output());
+        assertTrue(audit.output().contains("ssh-ed25519"), audit.output());
+    }
+
+    @Test
+    void twoSessionsSideBySideAreIsolated() throws Exception {
+        targetWithEcho("alpha", 15482);
+        targetWithEcho("beta", 15483);
+        SessionUser a = sessionFromYaml(minimalSession("a", "alpha", 15482), dir.resolve("a"), null);
+        SessionUser b = sessionFromYaml(minimalSession("b", "beta", 15483), dir.resolve("b"), null);
+        assertNotEquals(a.host(), b.host());
+        assertNotEquals(a.session.getStatus().getHostKeyFingerprint(), b.session.getStatus().getHostKeyFingerprint());
+
+        // a's key and a's known_hosts do not open b
+        List<String> aIntoB = b.ssh("-p", b.port(), "-W", "beta." + ns + ".svc.cluster.local:15483", "tunnel@" + b.host());
+        aIntoB.set(aIntoB.indexOf(b.key.toString()), a.key.toString());
+        var denied = SessionUser.run(aIntoB, "ping");
+        assertEquals(255, denied.exitCode());
+        assertTrue(denied.output().contains("Permission denied (publickey)"), denied.output());
+        // and b's sshd does not forward to a's target, even for b's own user
+        var crossTarget = SessionUser.run(b.ssh("-p", b.port(), "-W", "alpha." + ns + ".svc.cluster.local:15482",
+                "tunnel@" + b.host()), "ping");
+        assertNotEquals(0, crossTarget.exitCode());
+        assertTrue(crossTarget.output().contains("administratively prohibited"), crossTarget.output());
+        // each works for its own user
+        assertEquals("ping", SessionUser.run(b.ssh("-p", b.port(), "-W", "beta." + ns + ".svc.cluster.local:15483",
+                "tunnel@" + b.host()), "ping").output());
+    }
+
+    // ---- helpers
+
+    private String minimalSession(String name, String service, int port) {
+        return """
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata:
+                  name: %s
+                spec:
+                  target: {service: %s, ports: [%d]}
+                """.formatted(name, service, port);
+    }
+
+    /** A Service with an echo server on the cluster IP the runner gave it; returns that address. */
+    private String targetWithEcho(String name, int port) throws Exception {
+        client.resource(targetService(ns, name, port)).create();
+        await().atMost(10, TimeUnit.SECONDS).until(() -> {
+            var s = client.services().inNamespace(ns).withName(name).get();
+            return s.getSpec().getClusterIP() != null && !s.getSpec().getClusterIP().isBlank();
+        });
+        String ip = client.services().inNamespace(ns).withName(name).get().getSpec().getClusterIP();
+        cleanup.add(new EchoServer(ip, port));
+        return ip;
+    }
+
+    private SessionUser sessionFromYaml(String yaml, Path ownKey) throws Exception {
+        return sessionFromYaml(yaml, dir.resolve("user"), ownKey);
+    }
+
+    /** kubectl apply -f, kubectl wait --for=condition=Ready, then read status and Secret as the user would. */
+    private SessionUser sessionFromYaml(String yaml, Path userDir, Path ownKey) throws Exception {
+        TunnelSession created = client.resources(TunnelSession.class).inNamespace(ns)
+                .load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).create();
+        String name = created.getMetadata().getName();
+        await().atMost(30, TimeUnit.SECONDS).until(() -> {
+            TunnelSession s = client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+            return s.getStatus() != null && s.getStatus().getPhase() == SessionPhase.Ready;
+        });
+        TunnelSession ready = client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+        return new SessionUser(ready, secretItems(name), userDir, ownKey);
+    }
+
+    private Map<String, String> secretItems(String session) {
+        return CredentialsSecret.decode(java.util.Optional.ofNullable(
+                client.secrets().inNamespace(ns).withName(session + "-ssh").get()));
+    }
+
+    private void openTunnel(SessionUser user, int localPort) throws IOException {
+        Process tunnel = SessionUser.start(user.publishedCommand(), dir.resolve("tunnel-" + localPort + ".log"));
+        cleanup.add(0, () -> {
+            tunnel.destroy();
+            tunnel.waitFor(5, TimeUnit.SECONDS);
+        });
+        await().atMost(10, TimeUnit.SECONDS).until(() -> SessionUser.listening(localPort) || !tunnel.isAlive());
+        assertTrue(tunnel.isAlive(), () -> "ssh exited: " + read(dir.resolve("tunnel-" + localPort + ".log")));
+    }
+
+    private static List<String> sftp(SessionUser user, String... args) {
+        List<String> command = new ArrayList<>(user.ssh());
+        command.set(0, "sftp");
+        command.removeIf(a -> a.equals("ExitOnForwardFailure=yes"));
+        command.remove(command.lastIndexOf("-o"));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private static List<String> scp(SessionUser user, String... args) {
+        List<String> command = sftp(user);
+        command.set(0, "scp");
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** SOCKS5 CONNECT by name through ssh -D; returns the reply code, or -1 when the proxy closes the connection. */
+    private static int socksConnect(int proxyPort, String host, int port) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", proxyPort), 2000);
+            socket.setSoTimeout(5000);
+            OutputStream out = socket.getOutputStream();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            out.write(new byte[] { 5, 1, 0 });
+            if (in.read() != 5 || in.read() != 0) {
+                return -1;
+            }
+            byte[] name = host.getBytes(StandardCharsets.US_ASCII);
+            out.write(new byte[] { 5, 1, 0, 3, (byte) name.length });
+            out.write(name);
+            out.write(new byte[] { (byte) (port >> 8), (byte) port });
+            int version = in.read();
+            return version == 5 ? in.read() : -1;
+        } catch (java.net.SocketTimeoutException e) {
+            return -1;
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,451 @@
+package io.tunnelops.local;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.tunnelops.session.resources.SessionLabels;
+import io.tunnelops.ssh.SshdLayout;
+
+/**
+ * Stands in for the kubelet and the Service controller on a machine with no cluster, driven by the same API the
+ * operator writes to. It gives every Service a loopback address as its cluster IP, and runs each sshd Deployment of
+ * the operator as its pod would run: the mounted Secret items with the modes the kubelet gives them, the image's own
+ * entrypoint, Debian's OpenSSH as uid 10001 with no capabilities, the same sshd_config (paths remapped, bound to the
+ * Service's address), and a private /etc/hosts that resolves cluster DNS names. Pod and Deployment status go back to
+ * the API. Needs root (setpriv, unshare, mount).
+ */
+public final class LocalPodRunner implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(LocalPodRunner.class);
+    public static final Path ENTRYPOINT = Path.of("images/sshd/entrypoint.sh").toAbsolutePath();
+    private static final String SSHD = "/usr/sbin/sshd";
+
+    private final KubernetesClient client;
+    private final Path workDir;
+    private final LoopbackAddresses addresses = new LoopbackAddresses();
+    private final Map<String, RunningPod> pods = new ConcurrentHashMap<>();
+    /** One thread applies every change, so pods start and stop in the order the API saw them. */
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "local-pod-runner");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+
+    /** One sshd process standing in for one pod. */
+    private record RunningPod(Deployment deployment, String templateHash, Process process, Path dir, String address) {
+    }
+
+    /**
+     * @param workDir where pod directories go; it must not lie under a group- or world-writable directory such as
+     *        /tmp, since sshd's StrictModes checks every directory above authorized_keys
+     */
+    public LocalPodRunner(KubernetesClient client, Path workDir) {
+        this.client = client;
+        this.workDir = workDir.toAbsolutePath();
+    }
+
+    public LocalPodRunner start() {
+        LocalMachine.requireRunnerPrerequisites();
+        try {
+            Files.createDirectories(workDir);
+            Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        informers.add(client.services().inAnyNamespace().inform(handler(this::onService, s -> { })));
+        informers.add(client.apps().deployments().inAnyNamespace().withLabel(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR)
+                .inform(handler(this::onDeployment, this::onDeploymentDeleted)));
+        return this;
+    }
+
+    private <T> ResourceEventHandler<T> handler(java.util.function.Consumer<T> onChange, java.util.function.Consumer<T> onDelete) {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                worker.execute(() -> guarded(() -> onChange.accept(obj)));
+            }
+
+            @Override
+            public void onUpdate(T oldObj, T newObj) {
+                worker.execute(() -> guarded(() -> onChange.accept(newObj)));
+            }
+
+            @Override
+            public void onDelete(T obj, boolean deletedFinalStateUnknown) {
+                worker.execute(() -> guarded(() -> onDelete.accept(obj)));
+            }
+        };
+    }
+
+    private static void guarded(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.warn("local pod runner: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- Services: cluster IPs and cluster DNS
+
+    private void onService(Service service) {
+        var spec = service.getSpec();
+        if (spec == null || "ExternalName".equals(spec.getType())) {
+            return;
+        }
+        String ip = spec.getClusterIP();
+        if (ip == null || ip.isBlank()) {
+            String assigned = addresses.allocate();
+            client.services().inNamespace(service.getMetadata().getNamespace()).withName(service.getMetadata().getName())
+                    .edit(s -> {
+                        s.getSpec().setClusterIP(assigned);
+                        s.getSpec().setClusterIPs(List.of(assigned));
+                        return s;
+                    });
+            return; // the update event brings us back here
+        }
+        if (!"None".equals(ip)) {
+            addresses.reserve(ip);
+        }
+        refreshHostsFiles();
+        // a pod may have been waiting for its Service's address
+        client.apps().deployments().inNamespace(service.getMetadata().getNamespace())
+                .withLabel(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR).list().getItems().forEach(this::onDeployment);
+    }
+
+    /** Cluster DNS: <service>.<namespace>.svc.cluster.local for every Service with an address. */
+    private String hostsFile() {
+        StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");
+        client.services().inAnyNamespace().list().getItems().stream()
+                .filter(s -> s.getSpec() != null && s.getSpec().getClusterIP() != null
+                        && s.getSpec().getClusterIP().startsWith("127."))
+                .sorted(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()))
+                .forEach(s -> {
+                    String fqdn = s.getMetadata().getName() + "." + s.getMetadata().getNamespace() + ".svc";
+                    hosts.append(s.getSpec().getClusterIP()).append(' ').append(fqdn).append(".cluster.local ")
+                            .append(fqdn).append('\n');
+                });
+        return hosts.toString();
+    }
+
+    /** Rewrites in place: each sshd has the file bind-mounted over /etc/hosts, so the inode must stay. */
+    private void refreshHostsFiles() {
+        String hosts = hostsFile();
+        for (RunningPod pod : pods.values()) {
+            write(pod.dir().resolve("hosts"), hosts, "rw-r--r--");
+        }
+    }
+
+    // ---- Deployments: one sshd each
+
+    private void onDeployment(Deployment deployment) {
+        String key = key(deployment);
+        String templateHash = Integer.toHexString(Serialization.asJson(deployment.getSpec().getTemplate()).hashCode());
+        RunningPod running = pods.get(key);
+        if (running != null && running.templateHash().equals(templateHash)) {
+            return;
+        }
+        if (running != null) {
+            stop(key);
+        }
+        Service service = serviceFor(deployment);
+        String address = service == null ? null : service.getSpec().getClusterIP();
+        if (address == null || address.isBlank()) {
+            return; // started when the Service gets its address
+        }
+        Secret secret = secretFor(deployment);
+        if (secret == null) {
+            worker.schedule(() -> guarded(() -> onDeployment(deployment)), 200, TimeUnit.MILLISECONDS);
+            return;
+        }
+        pods.put(key, launch(deployment, templateHash, secret, address));
+    }
+
+    private void onDeploymentDeleted(Deployment deployment) {
+        stop(key(deployment));
+        client.pods().inNamespace(deployment.getMetadata().getNamespace()).withName(podName(deployment)).delete();
+    }
+
+    private RunningPod launch(Deployment deployment, String templateHash, Secret secret, String address) {
+        Path dir = workDir.resolve(deployment.getMetadata().getNamespace() + "_" + deployment.getMetadata().getName());
+        deleteTree(dir);
+        Path config = dir.resolve("config");
+        Path state = dir.resolve("state");
+        Path terminationLog = dir.resolve("termination-log");
+        int uid = SshdLayout.UID;
+        try {
+            Files.createDirectories(config);
+            Files.createDirectories(state);
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rwxr-xr-x"));
+            // an emptyDir the pod's user owns (in a pod, the walk of StrictModes stops at the home directory inside it)
+            Files.setAttribute(state, "unix:uid", uid);
+            Files.setAttribute(state, "unix:gid", uid);
+            Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
+            write(terminationLog, "", "rw-------");
+            Files.setAttribute(terminationLog, "unix:uid", uid);
+            write(dir.resolve("hosts"), hostsFile(), "rw-r--r--");
+            materializeSecret(deployment, secret, config, state);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+
+        List<String> command = List.of("unshare", "--mount", "--propagation", "private", "--",
+                "/bin/sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", dir.resolve("hosts").toString(),
+                "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all",
+                "--bounding-set=-all", "--no-new-privs", "--",
+                "env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                "TUNNEL_CONFIG_DIR=" + config, "TUNNEL_STATE_DIR=" + state, "SSHD=" + SSHD,
+                "TERMINATION_LOG=" + terminationLog,
+                "/bin/sh", ENTRYPOINT.toString(),
+                // the pod listens on its own IP; here, on the address given to its Service
+                "-o", "ListenAddress=" + address + ":" + SshdLayout.PORT);
+        Process process;
+        try {
+            process = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        LOG.infof("local pod runner: started sshd of %s at %s:%d", key(deployment), address, SshdLayout.PORT);
+        RunningPod pod = new RunningPod(deployment, templateHash, process, dir, address);
+        writePod(pod, null);
+        watchReadiness(pod);
+        process.onExit().thenRun(() -> worker.execute(() -> guarded(() -> exited(pod))));
+        return pod;
+    }
+
+    /** The Secret volume's items, with the volume's modes, owned by root and group fsGroup, as the kubelet does. */
+    private void materializeSecret(Deployment deployment, Secret secret, Path config, Path state) throws IOException {
+        var podSpec = deployment.getSpec().getTemplate().getSpec();
+        Volume volume = podSpec.getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow();
+        int defaultMode = Objects.requireNonNullElse(volume.getSecret().getDefaultMode(), 0644);
+        Long fsGroup = podSpec.getSecurityContext() == null ? null : podSpec.getSecurityContext().getFsGroup();
+        List<KeyToPath> items = volume.getSecret().getItems() == null || volume.getSecret().getItems().isEmpty()
+                ? secret.getData().keySet().stream().map(k -> new KeyToPath(k, null, k)).toList()
+                : volume.getSecret().getItems();
+        for (KeyToPath item : items) {
+            String value = new String(Base64.getDecoder().decode(secret.getData().get(item.getKey())), StandardCharsets.UTF_8);
+            if (item.getKey().equals(SshdLayout.SSHD_CONFIG)) {
+                value = value.replace(SshdLayout.STATE_DIR, state.toString()); // paths remapped, nothing else
+            }
+            Path file = config.resolve(item.getPath());
+            Files.writeString(file, value);
+            if (fsGroup != null) {
+                Files.setAttribute(file, "unix:gid", fsGroup.intValue());
+            }
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(
+                    modeString(item.getMode() != null ? item.getMode() : defaultMode)));
+        }
+    }
+
+    private void watchReadiness(RunningPod pod) {
+        worker.schedule(() -> guarded(() -> {
+            if (pods.get(key(pod.deployment())) != pod || !pod.process().isAlive()) {
+                return;
+            }
+            if (accepts(pod.address())) {
+                writePod(pod, null);
+                writeDeploymentStatus(pod.deployment(), true);
+            } else {
+                watchReadiness(pod);
+            }
+        }), 100, TimeUnit.MILLISECONDS);
+    }
+
+    private static boolean accepts(String address) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(address, SshdLayout.PORT), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void exited(RunningPod pod) {
+        if (pods.get(key(pod.deployment())) != pod) {
+            return; // stopped by us
+        }
+        LOG.infof("local pod runner: sshd of %s exited with %d", key(pod.deployment()), pod.process().exitValue());
+        writePod(pod, pod.process().exitValue());
+        writeDeploymentStatus(pod.deployment(), false);
+    }
+
+    private void writePod(RunningPod pod, Integer exitCode) {
+        Deployment deployment = pod.deployment();
+        var builder = new ContainerStatusBuilder().withName(deployment.getSpec().getTemplate().getSpec()
+                .getContainers().get(0).getName()).withImage("local/openssh").withRestartCount(0);
+        if (exitCode == null) {
+            boolean ready = accepts(pod.address());
+            builder.withReady(ready).withStarted(true).withNewState().withNewRunning()
+                    .withStartedAt(Instant.now().toString()).endRunning().endState();
+        } else {
+            String message = read(pod.dir().resolve("termination-log")).strip();
+            builder.withReady(false).withStarted(false).withNewState().withNewTerminated().withExitCode(exitCode)
+                    .withReason(exitCode == 0 ? "Completed" : "Error").withMessage(message.isEmpty() ? null : message)
+                    .withFinishedAt(Instant.now().toString()).endTerminated().endState();
+        }
+        Pod podObject = new PodBuilder().withNewMetadata().withName(podName(deployment))
+                .withNamespace(deployment.getMetadata().getNamespace())
+                .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
+                .addNewOwnerReference().withApiVersion("apps/v1").withKind("Deployment")
+                .withName(deployment.getMetadata().getName()).withUid(deployment.getMetadata().getUid()).endOwnerReference()
+                .endMetadata()
+                .withSpec(deployment.getSpec().getTemplate().getSpec())
+                .withNewStatus().withPhase(exitCode == null ? "Running" : exitCode == 0 ? "Succeeded" : "Failed")
+                .withPodIP(pod.address()).withContainerStatuses(builder.build()).endStatus()
+                .build();
+        client.resource(podObject).createOr(existing -> existing.update());
+    }
+
+    private void writeDeploymentStatus(Deployment deployment, boolean available) {
+        var deployments = client.apps().deployments().inNamespace(deployment.getMetadata().getNamespace());
+        if (deployments.withName(deployment.getMetadata().getName()).get() == null) {
+            return;
+        }
+        int count = available ? 1 : 0;
+        deployments.withName(deployment.getMetadata().getName()).editStatus(d -> {
+            d.setStatus(new DeploymentStatusBuilder().withObservedGeneration(d.getMetadata().getGeneration())
+                    .withReplicas(1).withReadyReplicas(count).withAvailableReplicas(count)
+                    .withUnavailableReplicas(1 - count).build());
+            return d;
+        });
+    }
+
+    private Service serviceFor(Deployment deployment) {
+        Map<String, String> labels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+        return client.services().inNamespace(deployment.getMetadata().getNamespace()).list().getItems().stream()
+                .filter(s -> s.getSpec() != null && s.getSpec().getSelector() != null && !s.getSpec().getSelector().isEmpty()
+                        && labels.entrySet().containsAll(s.getSpec().getSelector().entrySet()))
+                .findFirst().orElse(null);
+    }
+
+    private Secret secretFor(Deployment deployment) {
+        return deployment.getSpec().getTemplate().getSpec().getVolumes().stream().filter(v -> v.getSecret() != null)
+                .findFirst().map(v -> client.secrets().inNamespace(deployment.getMetadata().getNamespace())
+                        .withName(v.getSecret().getSecretName()).get())
+                .orElse(null);
+    }
+
+    /** Stops the sshd and every connection it forked. */
+    private void stop(String key) {
+        RunningPod pod = pods.remove(key);
+        if (pod == null) {
+            return;
+        }
+        ProcessHandle handle = pod.process().toHandle();
+        List<ProcessHandle> all = Stream.concat(handle.descendants(), Stream.of(handle)).toList();
+        all.forEach(ProcessHandle::destroy);
+        for (ProcessHandle p : all) {
+            try {
+                p.onExit().get(3, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                p.destroyForcibly();
+            }
+        }
+        deleteTree(pod.dir());
+        LOG.infof("local pod runner: stopped sshd of %s", key);
+    }
+
+    /** The sshd processes running now, by "namespace/deployment". */
+    public Map<String, Long> runningPids() {
+        Map<String, Long> pids = new java.util.TreeMap<>();
+        pods.forEach((key, pod) -> {
+            if (pod.process().isAlive()) {
+                pids.put(key, pod.process().pid());
+            }
+        });
+        return pids;
+    }
+
+    @Override
+    public void close() {
+        informers.forEach(SharedIndexInformer::stop);
+        try {
+            worker.submit(() -> new ArrayList<>(pods.keySet()).forEach(this::stop)).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            new ArrayList<>(pods.keySet()).forEach(this::stop);
+        }
+        worker.shutdownNow();
+    }
+
+    private static String key(Deployment deployment) {
+        return deployment.getMetadata().getNamespace() + "/" + deployment.getMetadata().getName();
+    }
+
+    private static String podName(Deployment deployment) {
+        return deployment.getMetadata().getName() + "-local";
+    }
+
+    private static String modeString(int mode) {
+        StringBuilder s = new StringBuilder();
+        String rwx = "rwx";
+        for (int bit = 8; bit >= 0; bit--) {
+            s.append((mode & (1 << bit)) != 0 ? rwx.charAt(2 - bit % 3) : '-');
+        }
+        return s.toString();
+    }
+
+    private static void write(Path file, String content, String mode) {
+        try {
+            Files.writeString(file, content, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE);
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.debug("could not delete " + dir, e);
+        }
+    }
+}
