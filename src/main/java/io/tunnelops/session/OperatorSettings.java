@@ -16,4 +16,19 @@ public interface OperatorSettings {
     /** Lifetime of a session whose spec.ttl is absent. */
     @WithDefault("1h")
     Duration defaultTtl();
+
+    /** How long an ended session stays visible with its final phase before the operator deletes it. */
+    @WithDefault("1h")
+    Duration retention();
+
+    /**
+     * Longest wait between two looks at a live session. Deadlines are precise anyway (the reconciler wakes up at
+     * expiresAt); this bounds the effect of a clock jump.
+     */
+    @WithDefault("5m")
+    Duration recheckInterval();
+
+    /** How often owned resources whose session no longer exists are looked for and removed. */
+    @WithDefault("5m")
+    Duration orphanSweepInterval();
 }

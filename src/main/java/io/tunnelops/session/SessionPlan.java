@@ -15,9 +15,11 @@ import io.tunnelops.ssh.AuthorizedKey;
  * @param targetDisplay short description for `kubectl get`
  * @param userKeys validated keys of access.authorizedKeys; empty means the operator generates a client key
  * @param egress where the sshd may connect to
+ * @param idleTimeoutSeconds 0 for none; enforced inside the pod by the entrypoint
  */
 public record SessionPlan(List<String> permitOpen, String targetDisplay, List<AuthorizedKey> userKeys, Expose expose,
-        List<String> sourceRanges, TargetEgress egress, String sshdImage) {
+        List<String> sourceRanges, TargetEgress egress, String sshdImage, long idleTimeoutSeconds,
+        boolean endOnDisconnect) {
 
     /** Key of the plan in the workflow's context. */
     public static final String KEY = "tunnelops.io/plan";

@@ -95,7 +95,10 @@ public final class SessionPlanner {
         List<String> permitOpen = ports.stream().map(p -> host + ":" + p).toList();
         String display = (target.getService() != null ? "service/" + target.getService() : target.getHost()) + ":"
                 + ports.stream().map(String::valueOf).collect(Collectors.joining(","));
-        return new SessionPlan(permitOpen, display, keys, expose, sourceRanges, egress, sshdImage);
+        long idleSeconds = spec.getIdleTimeout() == null ? 0
+                : SessionDurations.parse("spec.idleTimeout", spec.getIdleTimeout()).toSeconds();
+        return new SessionPlan(permitOpen, display, keys, expose, sourceRanges, egress, sshdImage, idleSeconds,
+                Boolean.TRUE.equals(spec.getEndOnDisconnect()));
     }
 
     private static List<AuthorizedKey> parseKeys(List<String> lines) throws InvalidSessionException {

@@ -3,14 +3,17 @@ package io.tunnelops.session;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -30,6 +33,7 @@ import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.quarkiverse.operatorsdk.annotations.RBACRule;
+import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.Endpoint;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
@@ -44,8 +48,10 @@ import io.tunnelops.ssh.SshFingerprints;
 import io.tunnelops.ssh.SshdLayout;
 
 /**
- * Turns a TunnelSession into its private sshd and decides the session's status. Invalid sessions are marked Failed
- * and get nothing provisioned; the workflow of owned resources runs only for a valid plan.
+ * Turns a TunnelSession into its private sshd and decides the session's status and life: invalid sessions are
+ * marked Failed and get nothing provisioned; a live session ends when it expires or when its pod reports an idle
+ * timeout or a closed connection; an ended session is kept for the retention period, then deleted. Every deadline
+ * is computed from timestamps stored in the API, so a restarted operator finds them intact.
  */
 @ControllerConfiguration(name = "tunnelsession")
 @Workflow(explicitInvocation = true, dependents = {
@@ -56,10 +62,14 @@ import io.tunnelops.ssh.SshdLayout;
 })
 // NodePort endpoints are published with a node's address
 @RBACRule(apiGroups = "", resources = "nodes", verbs = { "get", "list" })
+// sshd pods report idle timeouts and disconnects through their termination message
+@RBACRule(apiGroups = "", resources = "pods", verbs = { "get", "list", "watch" })
+@RBACRule(apiGroups = "", resources = "events", verbs = { "create" })
 public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Cleaner<TunnelSession> {
 
     private static final Logger LOG = Logger.getLogger(TunnelSessionReconciler.class);
     static final String TARGET_SERVICES = "target-services";
+    static final String SSHD_PODS = "sshd-pods";
     private static final String TARGET_INDEX = "tunnelops.io/target-service";
 
     @Inject
@@ -67,6 +77,9 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     @Inject
     Clock clock;
+
+    @Inject
+    SessionEvents events;
 
     /** Reconciliations run so far; lets tests prove a pass happened when they assert it wrote nothing. */
     private final AtomicLong reconciliations = new AtomicLong();
@@ -83,29 +96,55 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
                 .withName(TARGET_SERVICES)
                 .withSecondaryToPrimaryMapper(service -> context.getPrimaryCache()
                         .byIndex(TARGET_INDEX, service.getMetadata().getNamespace() + "/" + service.getMetadata().getName())
-                        .stream().map(ResourceID::fromResource).collect(java.util.stream.Collectors.toSet()))
+                        .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
                 .build();
-        return List.of(new InformerEventSource<>(targets, context));
+        // Only the operator's own pods, mapped to their session by label.
+        var pods = InformerEventSourceConfiguration.from(Pod.class, TunnelSession.class)
+                .withName(SSHD_PODS)
+                .withLabelSelector(SessionLabels.OWNED_SELECTOR)
+                .withSecondaryToPrimaryMapper(pod -> {
+                    String name = pod.getMetadata().getLabels() == null ? null
+                            : pod.getMetadata().getLabels().get(SessionLabels.SESSION);
+                    return name == null ? java.util.Set.of()
+                            : java.util.Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
+                })
+                .build();
+        return List.of(new InformerEventSource<>(targets, context), new InformerEventSource<>(pods, context));
     }
 
     @Override
     public UpdateControl<TunnelSession> reconcile(TunnelSession session, Context<TunnelSession> context) {
         reconciliations.incrementAndGet();
+        Instant now = clock.instant();
         TunnelSessionStatus previous = session.getStatus() == null ? new TunnelSessionStatus() : session.getStatus();
+        if (previous.getEndedAt() != null) {
+            return retain(session, previous, context, now);
+        }
+
         TunnelSessionStatus status = new TunnelSessionStatus();
         status.setObservedGeneration(session.getMetadata().getGeneration());
         status.setUsername(SshdLayout.USERNAME);
+        Instant expiresAt;
+        try {
+            expiresAt = expiresAt(session, previous);
+        } catch (InvalidSessionException invalid) {
+            return failed(session, previous, status, invalid, context, now);
+        }
+        status.setExpiresAt(expiresAt.toString());
+
+        if (!now.isBefore(expiresAt)) {
+            return end(session, previous, status, EndReason.Expired, "the session expired at " + expiresAt, context, now);
+        }
+        Optional<PodTermination.End> podEnd = PodTermination.of(context.getSecondaryResources(Pod.class));
+        if (podEnd.isPresent()) {
+            return end(session, previous, status, podEnd.get().reason(), podEnd.get().message(), context, now);
+        }
 
         SessionPlan plan;
         try {
-            status.setExpiresAt(expiresAt(session, previous));
             plan = SessionPlanner.plan(session, targetService(session, context), settings.sshdImage());
         } catch (InvalidSessionException invalid) {
-            removeOwnedResources(context);
-            status.setPhase(SessionPhase.Failed);
-            status.setConditions(ReadyCondition.set(previous.getConditions(), false, invalid.reason(),
-                    invalid.getMessage(), session.getMetadata().getGeneration(), clock.instant()));
-            return publish(session, previous, status);
+            return failed(session, previous, status, invalid, context, now).rescheduleAfter(wakeUp(expiresAt, now));
         }
         status.setTarget(plan.targetDisplay());
 
@@ -148,8 +187,55 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         boolean ready = "SshdReady".equals(reason);
         status.setPhase(ready ? SessionPhase.Ready : SessionPhase.Provisioning);
         status.setConditions(ReadyCondition.set(previous.getConditions(), ready, reason, message,
-                session.getMetadata().getGeneration(), clock.instant()));
+                session.getMetadata().getGeneration(), now));
+        return publish(session, previous, status).rescheduleAfter(wakeUp(expiresAt, now));
+    }
+
+    private UpdateControl<TunnelSession> failed(TunnelSession session, TunnelSessionStatus previous,
+            TunnelSessionStatus status, InvalidSessionException invalid, Context<TunnelSession> context, Instant now) {
+        removeOwnedResources(context);
+        status.setPhase(SessionPhase.Failed);
+        status.setConditions(ReadyCondition.set(previous.getConditions(), false, invalid.reason(), invalid.getMessage(),
+                session.getMetadata().getGeneration(), now));
         return publish(session, previous, status);
+    }
+
+    /** Ends a live session: its sshd, Service, Secret and NetworkPolicy go at once; the session stays for retention. */
+    private UpdateControl<TunnelSession> end(TunnelSession session, TunnelSessionStatus previous,
+            TunnelSessionStatus status, EndReason reason, String message, Context<TunnelSession> context, Instant now) {
+        removeOwnedResources(context);
+        status.setTarget(previous.getTarget());
+        status.setPhase(reason == EndReason.Expired ? SessionPhase.Expired : SessionPhase.Ended);
+        status.setEndReason(reason);
+        status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        status.setConditions(ReadyCondition.set(previous.getConditions(), false, reason.name(), message,
+                session.getMetadata().getGeneration(), now));
+        return publish(session, previous, status).rescheduleAfter(settings.retention().toMillis());
+    }
+
+    /** An ended session: make sure nothing it owned is left, and delete it once its retention is over. */
+    private UpdateControl<TunnelSession> retain(TunnelSession session, TunnelSessionStatus status,
+            Context<TunnelSession> context, Instant now) {
+        removeOwnedResources(context);
+        Instant deleteAt = Instant.parse(status.getEndedAt()).plus(settings.retention());
+        if (now.isBefore(deleteAt)) {
+            return UpdateControl.<TunnelSession>noUpdate().rescheduleAfter(Duration.between(now, deleteAt).toMillis());
+        }
+        // a fresh read and a UID check: never delete a session re-created under the same name
+        var current = context.getClient().resources(TunnelSession.class).inNamespace(session.getMetadata().getNamespace())
+                .withName(session.getMetadata().getName()).get();
+        if (current != null && current.getMetadata().getUid().equals(session.getMetadata().getUid())) {
+            LOG.infof("TunnelSession %s/%s: retention of %s over, deleting it", session.getMetadata().getNamespace(),
+                    session.getMetadata().getName(), settings.retention());
+            context.getClient().resource(current).delete();
+        }
+        return UpdateControl.noUpdate();
+    }
+
+    /** Wake up exactly at expiry, and at least every recheck interval. */
+    private long wakeUp(Instant expiresAt, Instant now) {
+        Duration remaining = Duration.between(now, expiresAt);
+        return Math.max(1, Math.min(remaining.toMillis(), settings.recheckInterval().toMillis()));
     }
 
     /** No change, no write: the status is patched only when it differs from what the API server holds. */
@@ -158,13 +244,41 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         if (status.equals(previous)) {
             return UpdateControl.noUpdate();
         }
-        if (previous.getPhase() != status.getPhase()) {
-            LOG.infof("TunnelSession %s/%s: %s (%s)", session.getMetadata().getNamespace(),
-                    session.getMetadata().getName(), status.getPhase(),
-                    status.getConditions().get(status.getConditions().size() - 1).getMessage());
-        }
+        announce(session, previous, status);
         session.setStatus(status);
         return UpdateControl.patchStatus(session);
+    }
+
+    /** Log and record the transitions a person would want to know about. */
+    private void announce(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status) {
+        String message = status.getConditions().get(status.getConditions().size() - 1).getMessage();
+        if (previous.getExpiresAt() != null && status.getExpiresAt() != null
+                && !previous.getExpiresAt().equals(status.getExpiresAt()) && status.getEndedAt() == null) {
+            events.normal(session, "Extended", "the session now expires at " + status.getExpiresAt()
+                    + " (was " + previous.getExpiresAt() + ")");
+        }
+        if (previous.getPhase() == status.getPhase()) {
+            return;
+        }
+        LOG.infof("TunnelSession %s/%s: %s (%s)", session.getMetadata().getNamespace(), session.getMetadata().getName(),
+                status.getPhase(), message);
+        switch (status.getPhase()) {
+            case Provisioning -> {
+                if (previous.getPhase() == null || previous.getPhase() == SessionPhase.Pending
+                        || previous.getPhase() == SessionPhase.Failed) {
+                    events.normal(session, "Provisioned", "created the sshd Deployment, Service, NetworkPolicy and Secret "
+                            + SessionLabels.secretName(session));
+                }
+            }
+            case Ready -> events.normal(session, "Ready", message);
+            case Failed -> events.warning(session, status.getConditions().get(status.getConditions().size() - 1)
+                    .getReason(), message);
+            case Expired -> events.normal(session, "Expired", message + "; its sshd, Service, Secret and NetworkPolicy are deleted");
+            case Ended -> events.normal(session, "Ended", status.getEndReason() + ": " + message
+                    + "; its sshd, Service, Secret and NetworkPolicy are deleted");
+            default -> {
+            }
+        }
     }
 
     @Override
@@ -181,6 +295,8 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         previous.setConditions(ReadyCondition.set(previous.getConditions(), false, "ProvisioningError",
                 "could not provision the session: " + e.getMessage(), session.getMetadata().getGeneration(),
                 clock.instant()));
+        events.warning(session, "ProvisioningError", "could not provision the session: " + e.getMessage());
+        session.setStatus(previous);
         return ErrorStatusUpdateControl.patchStatus(session);
     }
 
@@ -188,8 +304,12 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     public DeleteControl cleanup(TunnelSession session, Context<TunnelSession> context) {
         // Delete explicitly: garbage collection by ownerReference may lag, and nothing may outlive its session.
         removeOwnedResources(context);
-        LOG.infof("TunnelSession %s/%s deleted; its sshd, Service, Secret and NetworkPolicy are removed",
-                session.getMetadata().getNamespace(), session.getMetadata().getName());
+        if (session.getStatus() == null || session.getStatus().getEndedAt() == null) {
+            events.normal(session, "Ended", "Deleted: the session was deleted; its sshd, Service, Secret and "
+                    + "NetworkPolicy are removed");
+            LOG.infof("TunnelSession %s/%s deleted; its sshd, Service, Secret and NetworkPolicy are removed",
+                    session.getMetadata().getNamespace(), session.getMetadata().getName());
+        }
         return DeleteControl.defaultDelete();
     }
 
@@ -202,16 +322,20 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         context.getSecondaryResources(Secret.class).forEach(r -> client.resource(r).delete());
     }
 
-    /** Creation time plus ttl, computed once and then read back from the status, so restarts never move it. */
-    private String expiresAt(TunnelSession session, TunnelSessionStatus previous) throws InvalidSessionException {
-        if (previous.getExpiresAt() != null) {
-            return previous.getExpiresAt();
+    /**
+     * Creation time plus ttl. Stored in the status and read back while the spec is unchanged, so restarts never move
+     * it; a new generation (a raised ttl: an extension) computes it again.
+     */
+    private Instant expiresAt(TunnelSession session, TunnelSessionStatus previous) throws InvalidSessionException {
+        if (previous.getExpiresAt() != null
+                && session.getMetadata().getGeneration().equals(previous.getObservedGeneration())) {
+            return Instant.parse(previous.getExpiresAt());
         }
         String ttlText = session.getSpec() == null ? null : session.getSpec().getTtl();
         Duration ttl = ttlText == null ? settings.defaultTtl() : SessionDurations.parse("spec.ttl", ttlText);
         String created = session.getMetadata().getCreationTimestamp();
         Instant start = created == null ? clock.instant() : Instant.parse(created);
-        return start.plus(ttl).toString();
+        return start.plus(ttl);
     }
 
     private static Optional<Service> targetService(TunnelSession session, Context<TunnelSession> context) {

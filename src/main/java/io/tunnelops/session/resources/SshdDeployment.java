@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.PodSecurityContextBuilder;
@@ -73,6 +74,11 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
                         new VolumeMountBuilder().withName(CONFIG_VOLUME).withMountPath(SshdLayout.CONFIG_DIR)
                                 .withReadOnly(true).build(),
                         new VolumeMountBuilder().withName(STATE_VOLUME).withMountPath(SshdLayout.STATE_DIR).build())
+                // the entrypoint ends the session from inside the pod and says why in its termination message
+                .withEnv(new EnvVarBuilder().withName("TUNNEL_IDLE_TIMEOUT_SECONDS")
+                                .withValue(String.valueOf(plan.idleTimeoutSeconds())).build(),
+                        new EnvVarBuilder().withName("TUNNEL_END_ON_DISCONNECT")
+                                .withValue(String.valueOf(plan.endOnDisconnect())).build())
                 .withTerminationMessagePolicy("File")
                 .build();
 
