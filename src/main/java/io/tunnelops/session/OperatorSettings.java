@@ -17,6 +17,10 @@ public interface OperatorSettings {
     @WithDefault("1h")
     Duration defaultTtl();
 
+    /** Longest ttl a session may have in a namespace without a TunnelPolicy (a policy's maxTtl overrides it). */
+    @WithDefault("8h")
+    Duration maxTtl();
+
     /** How long an ended session stays visible with its final phase before the operator deletes it. */
     @WithDefault("1h")
     Duration retention();

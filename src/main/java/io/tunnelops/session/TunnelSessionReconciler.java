@@ -35,9 +35,14 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.quarkiverse.operatorsdk.annotations.RBACRule;
 import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.Endpoint;
+import io.tunnelops.api.v1alpha1.SessionMode;
 import io.tunnelops.api.v1alpha1.SessionPhase;
+import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.api.v1alpha1.TunnelSessionStatus;
+import io.tunnelops.policy.PolicyDecision;
+import io.tunnelops.policy.PolicyEvaluator;
+import io.tunnelops.policy.SessionRequest;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.session.resources.SessionLabels;
 import io.tunnelops.session.resources.SshCommands;
@@ -70,6 +75,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     private static final Logger LOG = Logger.getLogger(TunnelSessionReconciler.class);
     static final String TARGET_SERVICES = "target-services";
     static final String SSHD_PODS = "sshd-pods";
+    static final String POLICIES = "policies";
     private static final String TARGET_INDEX = "tunnelops.io/target-service";
 
     @Inject
@@ -109,7 +115,15 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
                             : java.util.Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
                 })
                 .build();
-        return List.of(new InformerEventSource<>(targets, context), new InformerEventSource<>(pods, context));
+        // A policy change re-evaluates every session of its namespace.
+        var policies = InformerEventSourceConfiguration.from(TunnelPolicy.class, TunnelSession.class)
+                .withName(POLICIES)
+                .withSecondaryToPrimaryMapper(policy -> context.getPrimaryCache()
+                        .list(policy.getMetadata().getNamespace()).map(ResourceID::fromResource)
+                        .collect(Collectors.toSet()))
+                .build();
+        return List.of(new InformerEventSource<>(targets, context), new InformerEventSource<>(pods, context),
+                new InformerEventSource<>(policies, context));
     }
 
     @Override
@@ -141,12 +155,18 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         }
 
         SessionPlan plan;
+        Optional<Service> targetService = targetService(session, context);
         try {
-            plan = SessionPlanner.plan(session, targetService(session, context), settings.sshdImage());
+            plan = SessionPlanner.plan(session, targetService, settings.sshdImage());
         } catch (InvalidSessionException invalid) {
             return failed(session, previous, status, invalid, context, now).rescheduleAfter(wakeUp(expiresAt, now));
         }
         status.setTarget(plan.targetDisplay());
+        PolicyDecision decision = PolicyEvaluator.evaluate(policies(session, context),
+                request(session, plan, targetService, expiresAt), session.getMetadata().getNamespace(), settings.maxTtl());
+        if (!decision.allowed()) {
+            return deny(session, previous, status, decision.message(), context, now);
+        }
 
         context.managedWorkflowAndDependentResourceContext().put(SessionPlan.KEY, plan);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
@@ -198,6 +218,40 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         status.setConditions(ReadyCondition.set(previous.getConditions(), false, invalid.reason(), invalid.getMessage(),
                 session.getMetadata().getGeneration(), now));
         return publish(session, previous, status);
+    }
+
+    /** Nothing is provisioned for a denied session, and a live one that a policy change no longer allows ends. */
+    private UpdateControl<TunnelSession> deny(TunnelSession session, TunnelSessionStatus previous,
+            TunnelSessionStatus status, String message, Context<TunnelSession> context, Instant now) {
+        removeOwnedResources(context);
+        status.setPhase(SessionPhase.Denied);
+        status.setEndReason(EndReason.Denied);
+        status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        status.setConditions(ReadyCondition.set(previous.getConditions(), false, "Denied", message,
+                session.getMetadata().getGeneration(), now));
+        return publish(session, previous, status).rescheduleAfter(settings.retention().toMillis());
+    }
+
+    private static List<TunnelPolicy> policies(TunnelSession session, Context<TunnelSession> context) {
+        @SuppressWarnings("unchecked")
+        var source = (InformerEventSource<TunnelPolicy, TunnelSession>) context.eventSourceRetriever()
+                .getEventSourceFor(TunnelPolicy.class, POLICIES);
+        return source.list(session.getMetadata().getNamespace(), p -> true).toList();
+    }
+
+    /** The session as policy sees it; the ttl is what it was granted from creation (extensions included). */
+    private SessionRequest request(TunnelSession session, SessionPlan plan, Optional<Service> targetService,
+            Instant expiresAt) throws IllegalStateException {
+        var spec = session.getSpec();
+        String created = session.getMetadata().getCreationTimestamp();
+        Duration ttl = created == null ? Duration.ZERO : Duration.between(Instant.parse(created), expiresAt);
+        return new SessionRequest(spec.getMode() == null ? SessionMode.Tunnel : spec.getMode(),
+                spec.getTarget().getService(),
+                targetService.map(s -> s.getMetadata().getLabels()).orElse(java.util.Map.of()),
+                spec.getTarget().getHost() == null ? null : spec.getTarget().getHost().toLowerCase(java.util.Locale.ROOT),
+                spec.getTarget().getPorts(), ttl,
+                plan.idleTimeoutSeconds() == 0 ? null : Duration.ofSeconds(plan.idleTimeoutSeconds()),
+                plan.expose(), plan.sourceRanges());
     }
 
     /** Ends a live session: its sshd, Service, Secret and NetworkPolicy go at once; the session stays for retention. */
@@ -273,6 +327,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
             case Ready -> events.normal(session, "Ready", message);
             case Failed -> events.warning(session, status.getConditions().get(status.getConditions().size() - 1)
                     .getReason(), message);
+            case Denied -> events.warning(session, "Denied", message);
             case Expired -> events.normal(session, "Expired", message + "; its sshd, Service, Secret and NetworkPolicy are deleted");
             case Ended -> events.normal(session, "Ended", status.getEndReason() + ": " + message
                     + "; its sshd, Service, Secret and NetworkPolicy are deleted");

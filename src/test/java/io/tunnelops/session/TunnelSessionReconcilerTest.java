@@ -1,6 +1,7 @@
 package io.tunnelops.session;
 
 import static io.tunnelops.testing.SessionFixtures.session;
+import static io.tunnelops.testing.SessionFixtures.policyAllowing;
 import static io.tunnelops.testing.SessionFixtures.targetService;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -176,6 +177,7 @@ class TunnelSessionReconcilerTest {
     @Test
     void networkPolicyAllowsOnlyTheTargetPodsAndDnsOutAndTheSshdPortIn() {
         client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.LoadBalancer)).create();
         client.resource(session(ns, "np").toService("postgres", 5432).expose(Expose.LoadBalancer, "203.0.113.0/24").build())
                 .create();
         await().until(() -> networkPolicy("np") != null && service("np") != null);
@@ -202,6 +204,7 @@ class TunnelSessionReconcilerTest {
     @Test
     void loadBalancerEndpointComesFromItsIngress() {
         client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.LoadBalancer)).create();
         client.resource(session(ns, "lb").toService("postgres", 5432).expose(Expose.LoadBalancer).build()).create();
         await().until(() -> service("lb") != null);
         client.services().inNamespace(ns).withName("lb-sshd").editStatus(s -> {
@@ -221,6 +224,7 @@ class TunnelSessionReconcilerTest {
                 .addNewAddress().withType("ExternalIP").withAddress("198.51.100.20").endAddress().endStatus().build())
                 .createOr(existing -> existing.update());
         client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.NodePort)).create();
         client.resource(session(ns, "np-port").toService("postgres", 5432).expose(Expose.NodePort).build()).create();
         await().until(() -> service("np-port") != null);
         assertEquals("NodePort", service("np-port").getSpec().getType());

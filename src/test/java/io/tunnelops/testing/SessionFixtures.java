@@ -80,4 +80,20 @@ public final class SessionFixtures {
         }
         return spec.endSpec().build();
     }
+
+    /** A TunnelPolicy allowing the given Service's ports, with the exposures listed (sourceRanges not required). */
+    public static io.tunnelops.api.v1alpha1.TunnelPolicy policyAllowing(String namespace, String name, String service,
+            List<Integer> ports, io.tunnelops.api.v1alpha1.Expose... exposes) {
+        var target = new io.tunnelops.api.v1alpha1.PolicyTarget();
+        target.setServices(List.of(service));
+        target.setPorts(ports);
+        var spec = new io.tunnelops.api.v1alpha1.TunnelPolicySpec();
+        spec.setTargets(List.of(target));
+        spec.setAllowedExpose(List.of(exposes));
+        spec.setRequireSourceRanges(false);
+        var policy = new io.tunnelops.api.v1alpha1.TunnelPolicy();
+        policy.setMetadata(new ObjectMetaBuilder().withNamespace(namespace).withName(name).build());
+        policy.setSpec(spec);
+        return policy;
+    }
 }

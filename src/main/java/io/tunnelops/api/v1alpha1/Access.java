@@ -16,6 +16,7 @@ public class Access {
     static final String PUBLIC_KEY = "^(ssh-ed25519|sk-ssh-ed25519@openssh\\.com|ecdsa-sha2-nistp(256|384|521)"
             + "|sk-ecdsa-sha2-nistp256@openssh\\.com|ssh-rsa) [A-Za-z0-9+/]+={0,3}( [^\\r\\n]*)?$";
     private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+    static final String IPV4_CIDR = "^(" + OCTET + "\\.){3}" + OCTET + "/([0-9]|[12][0-9]|3[0-2])$";
     static final String CIDR = "^((" + OCTET + "\\.){3}" + OCTET + "/([0-9]|[12][0-9]|3[0-2])"
             + "|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$";
 

@@ -10,11 +10,13 @@ import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition
 
 /**
  * Build-time CRD post-processor: the generator sorts printer columns by JSON path, but `kubectl get` should read
- * MODE, TARGET, PHASE, ENDPOINT, EXPIRES, AGE.
+ * the order a person reads them in.
  */
 public class PrinterColumnOrder implements CRDPostProcessor {
 
-    private static final List<String> ORDER = List.of("Mode", "Target", "Phase", "Endpoint", "Expires", "Age");
+    /** TunnelSession: MODE TARGET PHASE ENDPOINT EXPIRES AGE; TunnelPolicy: ALLOWS MAX TTL AGE. */
+    private static final List<String> ORDER = List.of("Mode", "Target", "Phase", "Endpoint", "Expires", "Allows",
+            "Max TTL", "Age");
 
     @Override
     public HasMetadata process(HasMetadata crd, String crdSpecVersion) {
