@@ -21,6 +21,16 @@ public final class SessionDurations {
         return Duration.ofHours(group(m, 1)).plusMinutes(group(m, 2)).plusSeconds(group(m, 3));
     }
 
+    /** A duration within bounds, as the CRD schema demands (the operator checks again: it may be bypassed). */
+    public static Duration within(String field, String text, Duration min, Duration max) throws InvalidSessionException {
+        Duration duration = parse(field, text);
+        if (duration.compareTo(min) < 0 || duration.compareTo(max) > 0) {
+            throw new InvalidSessionException("InvalidSpec", field + " \"" + text + "\" must be between "
+                    + min.toString().substring(2).toLowerCase() + " and " + max.toString().substring(2).toLowerCase());
+        }
+        return duration;
+    }
+
     private static long group(Matcher m, int group) {
         return m.group(group) == null ? 0 : Long.parseLong(m.group(group));
     }

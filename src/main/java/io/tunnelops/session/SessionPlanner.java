@@ -37,6 +37,7 @@ public final class SessionPlanner {
 
     private static final Pattern HOST = Pattern.compile(
             "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$");
+    private static final Pattern SERVICE_NAME = Pattern.compile("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$");
     private static final Pattern IPV4 = Pattern.compile("^(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})$");
     /** Egress to a named host cannot be pinned to an address: allow the ports anywhere but local and link-local. */
     private static final List<String> NEVER_REACHABLE = List.of("127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8");
@@ -49,6 +50,11 @@ public final class SessionPlanner {
      */
     public static SessionPlan plan(TunnelSession session, Optional<Service> targetService, String sshdImage)
             throws InvalidSessionException {
+        return plan(session, targetService, sshdImage, ForbiddenTargets.DNS);
+    }
+
+    static SessionPlan plan(TunnelSession session, Optional<Service> targetService, String sshdImage,
+            ForbiddenTargets.Resolver resolver) throws InvalidSessionException {
         var spec = session.getSpec();
         if (spec == null) {
             throw new InvalidSessionException(INVALID_SPEC, "spec is missing");
@@ -62,6 +68,9 @@ public final class SessionPlanner {
             throw new InvalidSessionException(INVALID_SPEC, "spec.target with at least one port is required in Tunnel mode");
         }
         List<Integer> ports = target.getPorts();
+        if (ports.size() > 8 || ports.stream().distinct().count() != ports.size()) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.target.ports must list 1 to 8 distinct ports");
+        }
         for (Integer port : ports) {
             if (port == null || port < 1 || port > 65535) {
                 throw new InvalidSessionException(INVALID_SPEC, "spec.target.ports: " + port + " is not a port (1..65535)");
@@ -70,7 +79,15 @@ public final class SessionPlanner {
         if ((target.getService() == null) == (target.getHost() == null)) {
             throw new InvalidSessionException(INVALID_SPEC, "set exactly one of spec.target.service or spec.target.host");
         }
+        if (target.getService() != null && !SERVICE_NAME.matcher(target.getService()).matches()) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.target.service must be a Service name "
+                    + "(lower-case letters, digits and '-', at most 63)");
+        }
         Access access = spec.getAccess() == null ? new Access() : spec.getAccess();
+        if (access.getAuthorizedKeys() != null && access.getAuthorizedKeys().size() > 16
+                || access.getSourceRanges() != null && access.getSourceRanges().size() > 16) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.access takes at most 16 authorizedKeys and 16 sourceRanges");
+        }
         List<AuthorizedKey> keys = parseKeys(access.getAuthorizedKeys());
         Expose expose = access.getExpose() == null ? Expose.ClusterIP : access.getExpose();
         List<String> sourceRanges = access.getSourceRanges() == null ? List.of() : List.copyOf(access.getSourceRanges());
@@ -87,7 +104,7 @@ public final class SessionPlanner {
             egress = egressToService(service, ports);
             host = target.getService() + "." + session.getMetadata().getNamespace() + ".svc.cluster.local";
         } else {
-            host = checkHost(target.getHost());
+            host = checkHost(target.getHost(), resolver);
             List<PortRule> rules = ports.stream().map(p -> new PortRule(new IntOrString(p), "TCP")).toList();
             egress = IPV4.matcher(host).matches() ? TargetEgress.toAddresses(host + "/32", List.of(), rules)
                     : TargetEgress.toAddresses("0.0.0.0/0", NEVER_REACHABLE, rules);
@@ -95,8 +112,8 @@ public final class SessionPlanner {
         List<String> permitOpen = ports.stream().map(p -> host + ":" + p).toList();
         String display = (target.getService() != null ? "service/" + target.getService() : target.getHost()) + ":"
                 + ports.stream().map(String::valueOf).collect(Collectors.joining(","));
-        long idleSeconds = spec.getIdleTimeout() == null ? 0
-                : SessionDurations.parse("spec.idleTimeout", spec.getIdleTimeout()).toSeconds();
+        long idleSeconds = spec.getIdleTimeout() == null ? 0 : SessionDurations.within("spec.idleTimeout",
+                spec.getIdleTimeout(), java.time.Duration.ofSeconds(5), java.time.Duration.ofHours(24)).toSeconds();
         return new SessionPlan(permitOpen, display, keys, expose, sourceRanges, egress, sshdImage, idleSeconds,
                 Boolean.TRUE.equals(spec.getEndOnDisconnect()));
     }
@@ -187,27 +204,20 @@ public final class SessionPlanner {
         return true;
     }
 
-    private static String checkHost(String host) throws InvalidSessionException {
+    private static String checkHost(String host, ForbiddenTargets.Resolver resolver) throws InvalidSessionException {
         if (host.length() > 253 || !HOST.matcher(host).matches()) {
-            throw new InvalidSessionException(INVALID_SPEC, "spec.target.host must be a DNS name or an IPv4 address");
+            throw new InvalidSessionException(INVALID_SPEC, "spec.target.host must be a DNS name or an IPv4 address, "
+                    + "without spaces, commas, wildcards or other punctuation");
         }
-        String lower = host.toLowerCase(java.util.Locale.ROOT);
-        if (lower.equals("localhost") || lower.endsWith(".localhost")) {
-            throw new InvalidSessionException(TARGET_NOT_ALLOWED, "spec.target.host \"" + host
-                    + "\" is the sshd's own loopback; tunnels to loopback are not allowed");
+        boolean ipv4 = IPV4.matcher(host).matches();
+        if (ipv4 && !validIpv4(host)) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.target.host \"" + host + "\" is not a valid IPv4 address");
         }
-        var ip = IPV4.matcher(host);
-        if (ip.matches()) {
-            if (!validIpv4(host)) {
-                throw new InvalidSessionException(INVALID_SPEC, "spec.target.host \"" + host + "\" is not a valid IPv4 address");
-            }
-            int first = Integer.parseInt(ip.group(1));
-            int second = Integer.parseInt(ip.group(2));
-            if (first == 127 || first == 0 || (first == 169 && second == 254)) {
-                throw new InvalidSessionException(TARGET_NOT_ALLOWED, "spec.target.host " + host
-                        + " is a loopback, unspecified or link-local (cloud metadata) address; tunnels there are not allowed");
-            }
+        String forbidden = ForbiddenTargets.reason(host, ipv4, resolver);
+        if (forbidden != null) {
+            throw new InvalidSessionException(TARGET_NOT_ALLOWED, "spec.target.host " + host + " " + forbidden
+                    + "; tunnels there are never allowed");
         }
-        return lower;
+        return host.toLowerCase(java.util.Locale.ROOT);
     }
 }

@@ -387,7 +387,8 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
             return Instant.parse(previous.getExpiresAt());
         }
         String ttlText = session.getSpec() == null ? null : session.getSpec().getTtl();
-        Duration ttl = ttlText == null ? settings.defaultTtl() : SessionDurations.parse("spec.ttl", ttlText);
+        Duration ttl = ttlText == null ? settings.defaultTtl()
+                : SessionDurations.within("spec.ttl", ttlText, Duration.ofMinutes(1), Duration.ofHours(24));
         String created = session.getMetadata().getCreationTimestamp();
         Instant start = created == null ? clock.instant() : Instant.parse(created);
         return start.plus(ttl);
