@@ -7,6 +7,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 
 /** Who may connect to the session's sshd, and from where. */
@@ -28,6 +29,7 @@ public class Access {
     private List<@Pattern(PUBLIC_KEY) @Size(max = 16384) String> authorizedKeys = new ArrayList<>();
 
     @JsonPropertyDescription("How the sshd is exposed: ClusterIP (default, in-cluster only), NodePort or LoadBalancer.")
+    @Default("ClusterIP")
     private Expose expose;
 
     @JsonPropertyDescription("CIDRs allowed to reach the sshd (NetworkPolicy ingress and the load balancer's source "

@@ -3,6 +3,7 @@ package io.tunnelops.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.ValidationRule;
 
@@ -22,6 +23,7 @@ public class TunnelSessionSpec {
 
     @JsonPropertyDescription("Tunnel (default): port forwarding to spec.target only. Shell: an interactive shell "
             + "(not supported yet).")
+    @Default("Tunnel")
     private SessionMode mode;
 
     @JsonPropertyDescription("Tunnel mode: the only destination the tunnel may reach.")

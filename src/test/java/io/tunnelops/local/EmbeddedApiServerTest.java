@@ -1,0 +1,275 @@
+package io.tunnelops.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import io.tunnelops.api.v1alpha1.Endpoint;
+import io.tunnelops.api.v1alpha1.SessionPhase;
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.api.v1alpha1.TunnelSessionStatus;
+
+/**
+ * The real kubectl against the embedded API server, with no operator: what local mode's walkthrough needs of the
+ * server (discovery, a plain apply, server-side printing, jsonpath, wait, delete) works, and custom resources are
+ * discovered from the CRDs applied to it.
+ */
+class EmbeddedApiServerTest {
+
+    private static final String SESSION = """
+            apiVersion: tunnelops.io/v1alpha1
+            kind: TunnelSession
+            metadata:
+              name: echo-debug
+            spec:
+              mode: Tunnel
+              target:
+                service: echo
+                ports: [7000]
+              ttl: 30m
+            """;
+    private static final String SERVICE = """
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: echo
+            spec:
+              selector: {app: echo}
+              ports:
+              - port: 7000
+                protocol: TCP
+            """;
+
+    @TempDir
+    Path dir;
+
+    EmbeddedApiServer server;
+    Kubectl kubectl;
+
+    @BeforeEach
+    void start() {
+        server = new EmbeddedApiServer().start(0);
+        server.applyCrds(Path.of("deploy/crds"));
+        kubectl = new Kubectl(server.writeKubeconfig(dir.resolve("kubeconfig")), dir.resolve("kube-cache"));
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void kubectlDiscoversTheBuiltInKindsAndTheAppliedCrdWithItsShortName() {
+        String resources = kubectl.succeed("api-resources");
+        assertTrue(resources.lines().anyMatch(l -> l.matches("tunnelsessions\\s+ts\\s+tunnelops.io/v1alpha1\\s+true\\s+TunnelSession")),
+                resources);
+        for (String kind : List.of("Service", "Secret", "Pod", "Namespace", "Deployment", "NetworkPolicy",
+                "CustomResourceDefinition", "Event", "ConfigMap", "Node")) {
+            assertTrue(resources.contains(" " + kind + "\n"), kind + " in " + resources);
+        }
+        String serverVersion = kubectl.succeed("version", "-o", "json");
+        assertTrue(serverVersion.replaceAll("\\s", "").contains("\"serverVersion\":{\"major\":\"1\",\"minor\":\"32\",\"gitVersion\":\""
+                + EmbeddedApiServer.KUBERNETES_VERSION + "\""), serverVersion);
+        if (kubectl.clientMinorVersion() >= 27) {
+            // kubectl explain reads OpenAPI v3 from 1.27 on; older ones want v2 schemas, which are not served
+            assertTrue(kubectl.succeed("explain", "ts.spec.target").contains("ports"));
+        }
+    }
+
+    @Test
+    void applyGetJsonpathWaitAndDeleteWorkWithPlainKubectl() throws Exception {
+        Path session = Files.writeString(dir.resolve("session.yaml"), SESSION);
+        Path service = Files.writeString(dir.resolve("service.yaml"), SERVICE);
+
+        assertEquals("tunnelsession.tunnelops.io/echo-debug created\n", kubectl.succeed("apply", "-f", session.toString()));
+        assertEquals("service/echo created\n", kubectl.succeed("apply", "-f", service.toString()));
+        assertEquals("tunnelsession.tunnelops.io/echo-debug unchanged\n", kubectl.succeed("apply", "-f", session.toString()));
+        assertEquals("7000", kubectl.succeed("get", "svc", "echo", "-o", "jsonpath={.spec.ports[0].port}"));
+        assertEquals("echo", kubectl.succeed("get", "ts", "echo-debug", "-o", "jsonpath={.spec.target.service}"));
+
+        // kubectl wait watches over HTTP: it must see the status that arrives while it waits
+        CompletableFuture<Kubectl.Result> waiting = CompletableFuture.supplyAsync(
+                () -> kubectl.run("wait", "--for=condition=Ready", "ts/echo-debug", "--timeout=30s"));
+        Thread.sleep(1500);
+        assertTrue(!waiting.isDone(), "wait returned before the session was Ready: " + (waiting.isDone() ? waiting.join() : ""));
+        becomeReady("echo-debug", "127.77.0.3");
+        Kubectl.Result waited = waiting.get(20, TimeUnit.SECONDS);
+        assertEquals(0, waited.exitCode(), waited.toString());
+        assertEquals("tunnelsession.tunnelops.io/echo-debug condition met\n", waited.stdout());
+
+        List<List<String>> table = columns(kubectl.succeed("get", "ts"));
+        assertEquals(List.of("NAME", "MODE", "TARGET", "PHASE", "ENDPOINT", "EXPIRES", "AGE"), table.get(0));
+        assertEquals(List.of("echo-debug", "Tunnel", "service/echo:7000", "Ready", "127.77.0.3:2222"),
+                table.get(1).subList(0, 5));
+        assertEquals("<invalid>", table.get(1).get(5), "an API server renders a future date column as <invalid>");
+        assertTrue(table.get(1).get(6).matches("\\d+s"), table.toString());
+        assertEquals("ssh -N -L 7000:echo.default.svc.cluster.local:7000 -p 2222 tunnel@127.77.0.3",
+                kubectl.succeed("get", "ts", "echo-debug", "-o", "jsonpath={.status.sshCommand}"));
+        assertEquals(List.of("NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"),
+                columns(kubectl.succeed("get", "svc")).get(0));
+
+        // with a finalizer, as the operator sets one: delete waits until it is removed
+        server.client().resources(TunnelSession.class).withName("echo-debug")
+                .edit(s -> {
+                    s.getMetadata().setFinalizers(new ArrayList<>(List.of("tunnelops.io/test")));
+                    return s;
+                });
+        CompletableFuture<Kubectl.Result> deleting = CompletableFuture.supplyAsync(
+                () -> kubectl.run("delete", "ts", "echo-debug", "--timeout=30s"));
+        Thread.sleep(1500);
+        assertTrue(!deleting.isDone(), "delete returned while a finalizer was still present");
+        assertNotNull(server.client().resources(TunnelSession.class).withName("echo-debug").get()
+                .getMetadata().getDeletionTimestamp());
+        server.client().resources(TunnelSession.class).withName("echo-debug").edit(s -> {
+            s.getMetadata().setFinalizers(List.of());
+            return s;
+        });
+        Kubectl.Result deleted = deleting.get(20, TimeUnit.SECONDS);
+        assertEquals("tunnelsession.tunnelops.io \"echo-debug\" deleted\n", deleted.stdout(), deleted.toString());
+        assertNull(server.client().resources(TunnelSession.class).withName("echo-debug").get());
+        assertEquals("No resources found in default namespace.\n", kubectl.run("get", "ts").stderr());
+        Kubectl.Result missing = kubectl.run("get", "ts", "echo-debug");
+        assertEquals(1, missing.exitCode());
+        assertEquals("Error from server (NotFound): tunnelsessions.tunnelops.io \"echo-debug\" not found\n", missing.stderr());
+    }
+
+    @Test
+    void waitForDeletionSeesTheDeletedEvent() throws Exception {
+        kubectl.succeed("apply", "-f", Files.writeString(dir.resolve("session.yaml"), SESSION).toString());
+        CompletableFuture<Kubectl.Result> waiting = CompletableFuture.supplyAsync(
+                () -> kubectl.run("wait", "--for=delete", "ts/echo-debug", "--timeout=30s"));
+        Thread.sleep(1500);
+        server.client().resources(TunnelSession.class).withName("echo-debug").delete();
+        Kubectl.Result waited = waiting.get(20, TimeUnit.SECONDS);
+        assertEquals(0, waited.exitCode(), waited.toString());
+    }
+
+    /** What the operator and the local pod runner would write once the sshd accepts connections. */
+    private void becomeReady(String name, String address) {
+        server.client().resources(TunnelSession.class).withName(name).editStatus(s -> {
+            TunnelSessionStatus status = new TunnelSessionStatus();
+            status.setPhase(SessionPhase.Ready);
+            status.setTarget("service/echo:7000");
+            status.setEndpoint(new Endpoint(address, 2222));
+            status.setExpiresAt(Instant.now().plus(Duration.ofMinutes(30)).toString());
+            status.setSshCommand("ssh -N -L 7000:echo.default.svc.cluster.local:7000 -p 2222 tunnel@" + address);
+            Condition ready = new ConditionBuilder().withType("Ready").withStatus("True").withReason("SshdReady")
+                    .withMessage("sshd accepts connections").withLastTransitionTime(Instant.now().toString()).build();
+            status.setConditions(List.of(ready));
+            s.setStatus(status);
+            return s;
+        });
+    }
+
+    /** `kubectl get` output split into cells at the header's column starts (cells may be blank). */
+    static List<List<String>> columns(String table) {
+        List<String> lines = table.lines().toList();
+        String header = lines.get(0);
+        List<Integer> starts = new ArrayList<>();
+        for (int i = 0; i < header.length(); i++) {
+            if (header.charAt(i) != ' ' && (i == 0 || header.charAt(i - 1) == ' ')) {
+                starts.add(i);
+            }
+        }
+        List<List<String>> rows = new ArrayList<>();
+        for (String line : lines) {
+            List<String> cells = new ArrayList<>();
+            for (int c = 0; c < starts.size(); c++) {
+                int from = Math.min(starts.get(c), line.length());
+                int to = c + 1 < starts.size() ? Math.min(starts.get(c + 1), line.length()) : line.length();
+                cells.add(line.substring(from, to).strip());
+            }
+            rows.add(cells);
+        }
+        return rows;
+    }
+
+    /** The real kubectl with its own kubeconfig and discovery cache; missing, it fails with the package to install. */
+    record Kubectl(Path kubeconfig, Path cacheDir) {
+
+        record Result(int exitCode, String stdout, String stderr) {
+        }
+
+        static void requireInstalled() {
+            boolean found = Arrays.stream(System.getenv().getOrDefault("PATH", "/usr/bin").split(":"))
+                    .anyMatch(d -> Files.isExecutable(Path.of(d, "kubectl")));
+            if (!found) {
+                fail("kubectl is missing: install the Debian package kubernetes-client (bash .ci/run does)");
+            }
+        }
+
+        Result run(String... args) {
+            requireInstalled();
+            List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
+            command.addAll(List.of(args));
+            try {
+                ProcessBuilder builder = new ProcessBuilder(command);
+                // a discovery cache of its own: the user's ~/.kube/cache may hold another server at this address
+                builder.environment().put("KUBECACHEDIR", cacheDir.toString());
+                Process process = builder.start();
+                process.getOutputStream().close();
+                CompletableFuture<byte[]> stderr = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
+                byte[] stdout = process.getInputStream().readAllBytes();
+                if (!process.waitFor(90, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    fail("timed out: " + command);
+                }
+                return new Result(process.exitValue(), new String(stdout, StandardCharsets.UTF_8),
+                        new String(stderr.join(), StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new AssertionError("could not run " + command, e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+
+        /** 32 for kubectl v1.32.4, 20 for Debian's kubernetes-client (v1.20.2). */
+        int clientMinorVersion() {
+            String version = succeed("version", "--client", "-o", "json");
+            java.util.regex.Matcher minor = java.util.regex.Pattern.compile("\"minor\":\\s*\"(\\d+)").matcher(version);
+            if (!minor.find()) {
+                fail("no client minor version in: " + version);
+            }
+            return Integer.parseInt(minor.group(1));
+        }
+
+        String succeed(String... args) {
+            Result result = run(args);
+            if (result.exitCode() != 0) {
+                fail("kubectl " + String.join(" ", args) + " exited " + result.exitCode() + ": " + result.stderr()
+                        + result.stdout());
+            }
+            return result.stdout();
+        }
+
+        private static byte[] readAll(java.io.InputStream in) {
+            try {
+                return in.readAllBytes();
+            } catch (IOException e) {
+                return new byte[0];
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package io.tunnelops.local;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.tunnelops.testing.OpenSshTools;
+
+/**
+ * Local mode end to end, as a new user meets it: {@link LocalCluster} (embedded API, the real operator from
+ * target/quarkus-app, the local pod runner, the echo target), then the README's walkthrough with the real kubectl and
+ * ssh, word for word, down to bytes echoed through the tunnel, and the sshd gone after the session is deleted.
+ * Needs root, kubectl (Debian: kubernetes-client) and OpenSSH.
+ */
+class LocalModeIT {
+
+    private static final Path STATE = Path.of("target/local-mode-it").toAbsolutePath();
+
+    private static LocalCluster cluster;
+    private static EmbeddedApiServerTest.Kubectl kubectl;
+    private static long clusterStarted;
+    private static Process tunnel;
+
+    @BeforeAll
+    static void startLocalCluster() throws IOException {
+        EmbeddedApiServerTest.Kubectl.requireInstalled();
+        OpenSshTools.requireTool("ssh");
+        OpenSshTools.requireTool("ssh-keygen");
+        Files.createDirectories(STATE);
+        clusterStarted = System.nanoTime();
+        cluster = LocalCluster.start(new LocalCluster.Options(0, Path.of("").toAbsolutePath(), STATE,
+                Path.of("/var/lib/tunnel-operator-local/local-mode-it")));
+        kubectl = new EmbeddedApiServerTest.Kubectl(cluster.kubeconfig(), STATE.resolve("kube-cache"));
+    }
+
+    @AfterAll
+    static void stopEverything() {
+        if (tunnel != null) {
+            tunnel.destroyForcibly();
+        }
+        if (cluster != null) {
+            cluster.close();
+            assertEquals(Map.of(), cluster.runningSshds(), "nothing left running");
+        }
+    }
+
+    @Test
+    void theReadmeWalkthroughOpensATunnelToTheEchoServiceAndDeletingTheSessionStopsItsSshd() throws Exception {
+        assertEquals("tunnelsession.tunnelops.io/echo-debug created\n",
+                kubectl.succeed("apply", "-f", "examples/echo-tunnel.yaml"));
+        assertEquals("tunnelsession.tunnelops.io/echo-debug condition met\n",
+                kubectl.succeed("wait", "--for=condition=Ready", "ts/echo-debug", "--timeout=60s"));
+        System.out.printf("local mode: cluster start to session Ready in %.1f s (cluster startup %.1f s)%n",
+                (System.nanoTime() - clusterStarted) / 1e9, cluster.startupTime().toMillis() / 1000.0);
+
+        List<List<String>> table = EmbeddedApiServerTest.columns(kubectl.succeed("get", "ts"));
+        assertEquals(List.of("NAME", "MODE", "TARGET", "PHASE", "ENDPOINT", "EXPIRES", "AGE"), table.get(0));
+        assertEquals(2, table.size(), table.toString());
+        List<String> row = table.get(1);
+        assertEquals(List.of("echo-debug", "Tunnel", "service/echo:7000", "Ready"), row.subList(0, 4));
+        assertTrue(row.get(4).matches("127\\.77\\.\\d+\\.\\d+:2222"), row.toString());
+        assertTrue(row.get(6).matches("\\d+s"), row.toString());
+
+        String sshCommand = kubectl.succeed("get", "ts", "echo-debug", "-o", "jsonpath={.status.sshCommand}");
+        String endpoint = row.get(4).substring(0, row.get(4).indexOf(':'));
+        assertEquals("ssh -N -L 7000:echo.default.svc.cluster.local:7000 -p 2222 tunnel@" + endpoint, sshCommand);
+
+        // the user's files: the generated key and the published host key, nothing trusted on first use
+        Path user = Files.createDirectories(STATE.resolve("user"));
+        Path key = OpenSshTools.writePrivate(user.resolve("id_ed25519"), secretItem("id_ed25519"));
+        Path knownHosts = Files.writeString(user.resolve("known_hosts"), secretItem("known_hosts"));
+        String fingerprint = kubectl.succeed("get", "ts", "echo-debug", "-o", "jsonpath={.status.hostKeyFingerprint}");
+        assertEquals(fingerprint, OpenSshTools.succeed("ssh-keygen", "-lf", knownHosts.toString()).split(" ")[1]);
+
+        int localPort = listening(7000) ? freePort() : 7000; // keep the published port unless this machine uses it
+        List<String> ssh = new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-i", key.toString(),
+                "-o", "UserKnownHostsFile=" + knownHosts, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
+                "-o", "ExitOnForwardFailure=yes"));
+        List<String> published = Arrays.asList(sshCommand.split(" "));
+        assertEquals("ssh", published.get(0));
+        published.subList(1, published.size()).forEach(word -> ssh.add(word.startsWith("7000:")
+                ? localPort + word.substring(4) : word));
+        Path sshLog = user.resolve("ssh.log");
+        tunnel = new ProcessBuilder(ssh).redirectErrorStream(true).redirectOutput(sshLog.toFile()).start();
+        await(Duration.ofSeconds(15), () -> listening(localPort) || !tunnel.isAlive(), "ssh's local forward");
+        if (!tunnel.isAlive()) {
+            fail("ssh exited " + tunnel.exitValue() + ": " + Files.readString(sshLog));
+        }
+
+        String message = "hello through the tunnel\n".repeat(1000);
+        assertEquals(message, roundTrip(localPort, message));
+
+        tunnel.destroy();
+        assertEquals("tunnelsession.tunnelops.io \"echo-debug\" deleted\n",
+                kubectl.succeed("delete", "ts", "echo-debug"));
+        await(Duration.ofSeconds(15), () -> cluster.runningSshds().isEmpty() && !accepts(endpoint, 2222),
+                "the sshd to stop");
+        assertEquals("service/echo\n", kubectl.succeed("get", "deployments,services,secrets", "-o", "name"),
+                "the session's Deployment, Service and Secret are gone; the demo target stays");
+    }
+
+    private static String secretItem(String item) {
+        String encoded = kubectl.succeed("get", "secret", "echo-debug-ssh", "-o", "jsonpath={.data." + item.replace(".", "\\.") + "}");
+        return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+    }
+
+    private static String roundTrip(int port, String message) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
+            socket.setSoTimeout(5000);
+            OutputStream out = socket.getOutputStream();
+            out.write(message.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            socket.shutdownOutput();
+            InputStream in = socket.getInputStream();
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static boolean listening(int port) {
+        return accepts("127.0.0.1", port);
+    }
+
+    private static boolean accepts(String host, int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), 300);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void await(Duration timeout, BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                fail("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            Thread.sleep(100);
+        }
+    }
+}
