@@ -110,6 +110,16 @@ final class SessionUser {
         }
     }
 
+    /** Opens and closes a bare TCP connection, as a kubelet probe does; true when it went through. */
+    static boolean connectsAndCloses(String host, int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host, port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     static boolean listening(int localPort) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", localPort), 200);

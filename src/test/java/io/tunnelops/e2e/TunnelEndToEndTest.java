@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,7 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.local.LocalPodRunner;
@@ -269,7 +271,80 @@ class TunnelEndToEndTest {
                 "tunnel@" + b.host()), "ping").output());
     }
 
+    @Test
+    void aOneShotSessionEndsWhenItsConnectionCloses() throws Exception {
+        targetWithEcho("postgres", 15492);
+        SessionUser user = sessionFromYaml("""
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata:
+                  name: one-shot
+                spec:
+                  target: {service: postgres, ports: [15492]}
+                  endOnDisconnect: true
+                """, null);
+        // a probe-like TCP connection that never logs in does not end it
+        assertTrue(SessionUser.connectsAndCloses(user.host(), 2222));
+        await().pollDelay(Duration.ofSeconds(2)).atMost(3, TimeUnit.SECONDS).until(() -> true);
+        assertEquals(SessionPhase.Ready, phase("one-shot"));
+
+        var used = SessionUser.run(user.ssh("-p", user.port(), "-W", "postgres." + ns + ".svc.cluster.local:15492",
+                "tunnel@" + user.host()), "once");
+        assertEquals("once", used.output());
+
+        TunnelSession ended = awaitEnded("one-shot");
+        assertEquals(EndReason.Disconnected, ended.getStatus().getEndReason());
+        assertSshdGone("one-shot");
+    }
+
+    @Test
+    void idleSessionsEndAfterTheirIdleTimeoutUsedOrNot() throws Exception {
+        targetWithEcho("postgres", 15502);
+        SessionUser used = sessionFromYaml(idleSession("used-once"), dir.resolve("used"), null);
+        sessionFromYaml(idleSession("never-used"), dir.resolve("never"), null);
+        var once = SessionUser.run(used.ssh("-p", used.port(), "-W", "postgres." + ns + ".svc.cluster.local:15502",
+                "tunnel@" + used.host()), "hello");
+        assertEquals("hello", once.output());
+
+        for (String name : List.of("used-once", "never-used")) {
+            TunnelSession ended = awaitEnded(name);
+            assertEquals(EndReason.Idle, ended.getStatus().getEndReason(), name);
+            assertTrue(ended.getStatus().getConditions().get(0).getMessage().startsWith("Idle: no SSH connection for 5s"),
+                    ended.getStatus().getConditions().toString());
+            assertSshdGone(name);
+        }
+    }
+
     // ---- helpers
+
+    private String idleSession(String name) {
+        return """
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata:
+                  name: %s
+                spec:
+                  target: {service: postgres, ports: [15502]}
+                  idleTimeout: 5s
+                """.formatted(name);
+    }
+
+    private SessionPhase phase(String name) {
+        TunnelSession s = client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+        return s == null || s.getStatus() == null ? null : s.getStatus().getPhase();
+    }
+
+    private TunnelSession awaitEnded(String name) {
+        await().atMost(30, TimeUnit.SECONDS).until(() -> phase(name) == SessionPhase.Ended);
+        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+    }
+
+    /** The session's sshd Deployment is deleted, and the runner stopped its process. */
+    private void assertSshdGone(String name) {
+        await().atMost(10, TimeUnit.SECONDS).until(() ->
+                client.apps().deployments().inNamespace(ns).withName(name + "-sshd").get() == null
+                        && !runner.runningPids().containsKey(ns + "/" + name + "-sshd"));
+    }
 
     private String minimalSession(String name, String service, int port) {
         return """

@@ -224,16 +224,22 @@ public final class LocalPodRunner implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
 
-        List<String> command = List.of("unshare", "--mount", "--propagation", "private", "--",
+        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--",
                 "/bin/sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", dir.resolve("hosts").toString(),
                 "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs", "--",
-                "env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                "TUNNEL_CONFIG_DIR=" + config, "TUNNEL_STATE_DIR=" + state, "SSHD=" + SSHD,
+                "env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"));
+        // the container's own environment, as the kubelet sets it
+        var container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+        if (container.getEnv() != null) {
+            container.getEnv().stream().filter(e -> e.getValue() != null)
+                    .forEach(e -> command.add(e.getName() + "=" + e.getValue()));
+        }
+        command.addAll(List.of("TUNNEL_CONFIG_DIR=" + config, "TUNNEL_STATE_DIR=" + state, "SSHD=" + SSHD,
                 "TERMINATION_LOG=" + terminationLog,
                 "/bin/sh", ENTRYPOINT.toString(),
                 // the pod listens on its own IP; here, on the address given to its Service
-                "-o", "ListenAddress=" + address + ":" + SshdLayout.PORT);
+                "-o", "ListenAddress=" + address + ":" + SshdLayout.PORT));
         Process process;
         try {
             process = new ProcessBuilder(command).redirectErrorStream(true)
