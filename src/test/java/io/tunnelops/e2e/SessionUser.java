@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.testing.OpenSshTools;
+import io.tunnelops.testing.TcpProbe;
 
 /**
  * A user holding only what a session publishes: its status, and the items of its credentials Secret. Runs the real
@@ -89,16 +90,7 @@ final class SessionUser {
 
     /** Sends bytes through a local port and returns what comes back before the other side closes or times out. */
     static String roundTrip(int localPort, String message) throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", localPort), 2000);
-            socket.setSoTimeout(3000);
-            OutputStream out = socket.getOutputStream();
-            out.write(message.getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            socket.shutdownOutput();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
+        return TcpProbe.roundTrip(localPort, message);
     }
 
     /** True when a connection through the local port gets nothing back: closed or reset by the other side. */
@@ -112,20 +104,10 @@ final class SessionUser {
 
     /** Opens and closes a bare TCP connection, as a kubelet probe does; true when it went through. */
     static boolean connectsAndCloses(String host, int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(host, port), 1000);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        return TcpProbe.accepts(host, port);
     }
 
     static boolean listening(int localPort) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", localPort), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        return TcpProbe.accepts("127.0.0.1", localPort);
     }
 }

@@ -41,6 +41,7 @@ import io.tunnelops.local.LocalPodRunner;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.Ed25519KeyGenerator;
 import io.tunnelops.ssh.SshKeyPair;
+import io.tunnelops.testing.EchoServer;
 import io.tunnelops.testing.OpenSshTools;
 
 /**

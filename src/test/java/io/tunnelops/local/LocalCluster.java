@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import io.tunnelops.testing.EchoServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -321,48 +322,6 @@ public final class LocalCluster implements AutoCloseable {
 
     // ---- helpers
 
-    /** The demo target: echoes every byte back, on one address and port. */
-    private static final class EchoServer implements AutoCloseable {
-
-        private final ServerSocket socket;
-
-        EchoServer(String address, int port) {
-            try {
-                socket = new ServerSocket(port, 50, InetAddress.getByName(address));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot listen on " + address + ":" + port + " for the echo target", e);
-            }
-            Thread acceptor = new Thread(this::serve, "echo-" + address + ":" + port);
-            acceptor.setDaemon(true);
-            acceptor.start();
-        }
-
-        private void serve() {
-            while (!socket.isClosed()) {
-                try {
-                    Socket client = socket.accept();
-                    Thread connection = new Thread(() -> echo(client), "echo-connection");
-                    connection.setDaemon(true);
-                    connection.start();
-                } catch (IOException e) {
-                    return; // closed
-                }
-            }
-        }
-
-        private static void echo(Socket client) {
-            try (client; InputStream in = client.getInputStream(); OutputStream out = client.getOutputStream()) {
-                in.transferTo(out);
-            } catch (IOException e) {
-                // the client went away
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
-    }
 
     private static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {

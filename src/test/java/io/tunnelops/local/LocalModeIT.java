@@ -27,6 +27,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.tunnelops.testing.OpenSshTools;
+import io.tunnelops.testing.TcpProbe;
 
 /**
  * Local mode end to end, as a new user meets it: {@link LocalCluster} (embedded API, the real operator from
@@ -147,16 +148,7 @@ class LocalModeIT {
     }
 
     private static String roundTrip(int port, String message) throws IOException {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress("127.0.0.1", port), 2000);
-            socket.setSoTimeout(5000);
-            OutputStream out = socket.getOutputStream();
-            out.write(message.getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            socket.shutdownOutput();
-            InputStream in = socket.getInputStream();
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
+        return TcpProbe.roundTrip(port, message);
     }
 
     private static boolean listening(int port) {
@@ -164,12 +156,7 @@ class LocalModeIT {
     }
 
     private static boolean accepts(String host, int port) {
-        try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(host, port), 300);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
+        return TcpProbe.accepts(host, port);
     }
 
     private static int freePort() throws IOException {

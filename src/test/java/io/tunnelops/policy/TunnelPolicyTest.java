@@ -163,6 +163,26 @@ class TunnelPolicyTest {
                 client.resources(TunnelPolicy.class).inNamespace(ns).withName("summary").get().getStatus().getSummary());
     }
 
+    @Test
+    void aHostTargetsNetworkPolicyAllowsOnlyItsPortsAndNeverLocalOrMetadataRanges() {
+        client.resource(policy("hosts", rule(List.of(), List.of("db.corp.example"), List.of("10.20.0.0/16"), 5432))).create();
+        client.resource(session(ns, "by-name").toHost("db.corp.example", 5432).build()).create();
+        client.resource(session(ns, "by-address").toHost("10.20.3.4", 5432).build()).create();
+        await().atMost(10, TimeUnit.SECONDS).until(() -> networkPolicy("by-name") != null && networkPolicy("by-address") != null);
+
+        var byName = networkPolicy("by-name").getSpec().getEgress().get(0);
+        assertEquals("0.0.0.0/0", byName.getTo().get(0).getIpBlock().getCidr());
+        assertEquals(List.of("127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8"), byName.getTo().get(0).getIpBlock().getExcept());
+        assertEquals(List.of(5432), byName.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
+        var byAddress = networkPolicy("by-address").getSpec().getEgress().get(0);
+        assertEquals("10.20.3.4/32", byAddress.getTo().get(0).getIpBlock().getCidr());
+        assertEquals(List.of(5432), byAddress.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
+    }
+
+    private io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy networkPolicy(String session) {
+        return client.network().v1().networkPolicies().inNamespace(ns).withName(session + "-sshd").get();
+    }
+
     // ---- helpers
 
     private static PolicyTarget rule(List<String> services, List<String> hosts, List<String> cidrs, Integer... ports) {

@@ -23,7 +23,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -31,6 +30,7 @@ import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.Ed25519KeyGenerator;
+import io.tunnelops.testing.FakeKubelet;
 
 /** Everything the operator logs through a whole session lifecycle, at DEBUG, holds no secret. */
 @QuarkusTest
@@ -125,16 +125,7 @@ class NoSecretsInLogsTest {
     }
 
     private void ready(String ns, String name) {
-        await().atMost(10, TimeUnit.SECONDS).until(() -> client.services().inNamespace(ns).withName(name + "-sshd").get() != null
-                && client.apps().deployments().inNamespace(ns).withName(name + "-sshd").get() != null);
-        client.services().inNamespace(ns).withName(name + "-sshd").edit(s -> {
-            s.getSpec().setClusterIP("10.96.7." + (name.length() + 10));
-            return s;
-        });
-        client.apps().deployments().inNamespace(ns).withName(name + "-sshd").editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withAvailableReplicas(1).build());
-            return d;
-        });
+        FakeKubelet.sshdAvailable(client, ns, name, "10.96.7." + (name.length() + 10));
         await().atMost(10, TimeUnit.SECONDS).until(() -> phase(ns, name) == SessionPhase.Ready);
     }
 

@@ -24,7 +24,6 @@ import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -34,6 +33,7 @@ import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.ShellSpec;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.ssh.Ed25519KeyGenerator;
+import io.tunnelops.testing.FakeKubelet;
 import io.tunnelops.testing.SessionFixtures;
 
 /**
@@ -170,15 +170,7 @@ class BadInputTest {
         }
 
         // the operator keeps serving
-        await().atMost(10, TimeUnit.SECONDS).until(() -> client.apps().deployments().inNamespace(ns).withName("good-sshd").get() != null);
-        client.services().inNamespace(ns).withName("good-sshd").edit(svc -> {
-            svc.getSpec().setClusterIP("10.96.9.9");
-            return svc;
-        });
-        client.apps().deployments().inNamespace(ns).withName("good-sshd").editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withAvailableReplicas(1).build());
-            return d;
-        });
+        FakeKubelet.sshdAvailable(client, ns, "good", "10.96.9.9");
         await().atMost(10, TimeUnit.SECONDS).until(() -> phase(ns, "good") == SessionPhase.Ready);
     }
 

@@ -15,7 +15,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -27,6 +26,7 @@ import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.testing.FakeKubelet;
 import io.tunnelops.testing.TestClock;
 
 /** Deadlines live in the API, not in the operator's memory: a restart neither extends nor shortens a session. */
@@ -98,16 +98,7 @@ class OperatorRestartTest {
 
     private TunnelSession ready(String ns, String name, String ttl) {
         client.resource(session(ns, name).toService("postgres", 5432).ttl(ttl).build()).create();
-        await().atMost(10, TimeUnit.SECONDS).until(() -> client.services().inNamespace(ns).withName(name + "-sshd").get() != null
-                && client.apps().deployments().inNamespace(ns).withName(name + "-sshd").get() != null);
-        client.services().inNamespace(ns).withName(name + "-sshd").edit(s -> {
-            s.getSpec().setClusterIP("10.96.2." + (name.length() + 2));
-            return s;
-        });
-        client.apps().deployments().inNamespace(ns).withName(name + "-sshd").editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withAvailableReplicas(1).build());
-            return d;
-        });
+        FakeKubelet.sshdAvailable(client, ns, name, "10.96.2." + (name.length() + 2));
         await().atMost(10, TimeUnit.SECONDS).until(() -> phase(ns, name) == SessionPhase.Ready);
         return get(ns, name);
     }

@@ -26,7 +26,6 @@ import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusMock;
 import io.quarkus.test.junit.QuarkusTest;
@@ -36,6 +35,7 @@ import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.SshdLayout;
+import io.tunnelops.testing.FakeKubelet;
 import io.tunnelops.testing.TestClock;
 
 /** A session ends exactly when it should and leaves nothing behind; time moves by an injected clock. */
@@ -183,16 +183,7 @@ class SessionLifecycleTest {
 
     private TunnelSession readySession(String name, String ttl) {
         client.resource(session(ns, name).toService("postgres", 5432).ttl(ttl).build()).create();
-        await().atMost(10, TimeUnit.SECONDS).until(() -> client.services().inNamespace(ns).withName(name + "-sshd").get() != null
-                && deployment(name) != null);
-        client.services().inNamespace(ns).withName(name + "-sshd").edit(s -> {
-            s.getSpec().setClusterIP("10.96.1." + (Math.abs(name.hashCode()) % 200 + 2));
-            return s;
-        });
-        client.apps().deployments().inNamespace(ns).withName(name + "-sshd").editStatus(d -> {
-            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
-            return d;
-        });
+        FakeKubelet.sshdAvailable(client, ns, name, "10.96.1." + (Math.abs(name.hashCode()) % 200 + 2));
         return awaitPhase(name, SessionPhase.Ready);
     }
 

@@ -44,6 +44,7 @@ import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.Ed25519KeyGenerator;
 import io.tunnelops.ssh.SshFingerprints;
 import io.tunnelops.ssh.SshdLayout;
+import io.tunnelops.testing.FakeKubelet;
 
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -368,21 +369,11 @@ class TunnelSessionReconcilerTest {
 
     /** What the kubelet and the Service controller would do: the mock server runs no controllers. */
     private void becomeAvailable(String session, String clusterIp) {
-        await().until(() -> service(session) != null && deployment(session) != null);
-        client.services().inNamespace(ns).withName(session + "-sshd").edit(s -> {
-            s.getSpec().setClusterIP(clusterIp);
-            return s;
-        });
-        markAvailable(session);
+        FakeKubelet.sshdAvailable(client, ns, session, clusterIp);
     }
 
     private void markAvailable(String session) {
-        await().until(() -> deployment(session) != null);
-        client.apps().deployments().inNamespace(ns).withName(session + "-sshd").editStatus(d -> {
-            d.setStatus(new io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder()
-                    .withReplicas(1).withReadyReplicas(1).withAvailableReplicas(1).build());
-            return d;
-        });
+        FakeKubelet.deploymentAvailable(client, ns, session);
     }
 
     private void assertNothingProvisioned(String session) {

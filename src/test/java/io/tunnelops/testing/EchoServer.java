@@ -1,4 +1,4 @@
-package io.tunnelops.e2e;
+package io.tunnelops.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -6,15 +6,18 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.net.SocketException;
 
 /** Stands in for a database: echoes every byte back, on one address and port. */
-final class EchoServer implements AutoCloseable {
+public final class EchoServer implements AutoCloseable {
 
     private final ServerSocket socket;
 
-    EchoServer(String address, int port) throws IOException {
-        socket = new ServerSocket(port, 50, InetAddress.getByName(address));
+    public EchoServer(String address, int port) {
+        try {
+            socket = new ServerSocket(port, 50, InetAddress.getByName(address));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot listen on " + address + ":" + port, e);
+        }
         Thread acceptor = new Thread(this::serve, "echo-" + address + ":" + port);
         acceptor.setDaemon(true);
         acceptor.start();
@@ -36,10 +39,8 @@ final class EchoServer implements AutoCloseable {
     private static void echo(Socket client) {
         try (client; InputStream in = client.getInputStream(); OutputStream out = client.getOutputStream()) {
             in.transferTo(out);
-        } catch (SocketException ignored) {
-            // client went away
         } catch (IOException ignored) {
-            // client went away
+            // the client went away
         }
     }
 
