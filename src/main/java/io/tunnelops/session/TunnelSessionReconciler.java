@@ -25,6 +25,7 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.DeleteControl;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.PrimaryUpdateAndCacheUtils;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.api.reconciler.Workflow;
@@ -229,7 +230,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
         status.setConditions(ReadyCondition.set(previous.getConditions(), false, "Denied", message,
                 session.getMetadata().getGeneration(), now));
-        return publish(session, previous, status).rescheduleAfter(settings.retention().toMillis());
+        return publishFinal(session, previous, status, context);
     }
 
     private static List<TunnelPolicy> policies(TunnelSession session, Context<TunnelSession> context) {
@@ -264,7 +265,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
         status.setConditions(ReadyCondition.set(previous.getConditions(), false, reason.name(), message,
                 session.getMetadata().getGeneration(), now));
-        return publish(session, previous, status).rescheduleAfter(settings.retention().toMillis());
+        return publishFinal(session, previous, status, context);
     }
 
     /** An ended session: make sure nothing it owned is left, and delete it once its retention is over. */
@@ -290,6 +291,22 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     private long wakeUp(Instant expiresAt, Instant now) {
         Duration remaining = Duration.between(now, expiresAt);
         return Math.max(1, Math.min(remaining.toMillis(), settings.recheckInterval().toMillis()));
+    }
+
+    /**
+     * The final status of an ended or denied session, written at once and kept in the operator's cache: a pass that
+     * started from the older, live status must not provision the session again.
+     */
+    private UpdateControl<TunnelSession> publishFinal(TunnelSession session, TunnelSessionStatus previous,
+            TunnelSessionStatus status, Context<TunnelSession> context) {
+        if (!status.equals(previous)) {
+            announce(session, previous, status);
+            PrimaryUpdateAndCacheUtils.patchStatusAndCacheResource(session, context, s -> {
+                s.setStatus(status);
+                return s;
+            });
+        }
+        return UpdateControl.<TunnelSession>noUpdate().rescheduleAfter(settings.retention().toMillis());
     }
 
     /** No change, no write: the status is patched only when it differs from what the API server holds. */

@@ -219,6 +219,8 @@ public final class LocalPodRunner implements AutoCloseable {
             write(terminationLog, "", "rw-------");
             Files.setAttribute(terminationLog, "unix:uid", uid);
             write(dir.resolve("hosts"), hostsFile(), "rw-r--r--");
+            // the image's entrypoint, copied where uid 10001 can read it whatever the checkout's directory modes
+            write(dir.resolve("entrypoint.sh"), Files.readString(ENTRYPOINT), "r-xr-xr-x");
             materializeSecret(deployment, secret, config, state);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -237,7 +239,7 @@ public final class LocalPodRunner implements AutoCloseable {
         }
         command.addAll(List.of("TUNNEL_CONFIG_DIR=" + config, "TUNNEL_STATE_DIR=" + state, "SSHD=" + SSHD,
                 "TERMINATION_LOG=" + terminationLog,
-                "/bin/sh", ENTRYPOINT.toString(),
+                "/bin/sh", dir.resolve("entrypoint.sh").toString(),
                 // the pod listens on its own IP; here, on the address given to its Service
                 "-o", "ListenAddress=" + address + ":" + SshdLayout.PORT));
         Process process;
