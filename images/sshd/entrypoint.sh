@@ -12,6 +12,7 @@
 #   TUNNEL_MONITOR_INTERVAL      seconds between two looks (default 1)
 # Extra arguments are passed to sshd.
 set -eu
+umask 077 # every file this script creates (keys, the sshd log) is readable by the session user only
 
 CONFIG_DIR=${TUNNEL_CONFIG_DIR:-/etc/tunnel}
 STATE_DIR=${TUNNEL_STATE_DIR:-/var/lib/tunnel}
@@ -46,7 +47,6 @@ install_keys() {
     require_file "$CONFIG_DIR/sshd_config"
     require_file "$CONFIG_DIR/ssh_host_ed25519_key"
     require_file "$CONFIG_DIR/authorized_keys"
-    umask 077
     mkdir -p "$STATE_DIR/home/.ssh"
     chmod 700 "$STATE_DIR/home" "$STATE_DIR/home/.ssh"
     cp "$CONFIG_DIR/ssh_host_ed25519_key" "$STATE_DIR/ssh_host_ed25519_key"

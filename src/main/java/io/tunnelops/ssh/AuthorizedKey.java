@@ -1,5 +1,12 @@
 package io.tunnelops.ssh;
 
+import java.math.BigInteger;
+import java.security.AlgorithmParameters;
+import java.security.GeneralSecurityException;
+import java.security.spec.ECFieldFp;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -8,6 +15,10 @@ import java.util.regex.Pattern;
 /**
  * One validated public key of a user's authorized_keys: an allowed type, a blob that really is a key of that type,
  * and no options (the operator alone decides what a key may do).
+ *
+ * @param type the key type, one of the allowed ones
+ * @param base64Blob the key blob in canonical base64
+ * @param comment a harmless comment, or null
  */
 public record AuthorizedKey(String type, String base64Blob, String comment) {
 
@@ -20,14 +31,35 @@ public record AuthorizedKey(String type, String base64Blob, String comment) {
             "ecdsa-sha2-nistp521", "nistp521",
             "sk-ecdsa-sha2-nistp256@openssh.com", "nistp256",
             "ssh-rsa", "");
+    /** OpenSSH's curve names and their JDK names. */
+    private static final Map<String, String> CURVES = Map.of(
+            "nistp256", "secp256r1", "nistp384", "secp384r1", "nistp521", "secp521r1");
     static final List<String> ALLOWED = List.of("ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
             "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
             "ssh-rsa (3072 bits or more)");
     static final int MIN_RSA_BITS = 3072;
+    /** sshd refuses larger moduli (SSHBUF_MAX_BIGNUM): better to say so now than fail at login. */
+    static final int MAX_RSA_BITS = 16384;
+    private static final int ED25519_KEY_BYTES = 32;
     private static final Pattern BASE64 = Pattern.compile("^[A-Za-z0-9+/]+={0,2}$");
     private static final Pattern SAFE_COMMENT = Pattern.compile("^[\\x20-\\x7e&&[^\"\\\\]]{1,100}$");
 
-    /** Parses one line a user gave; the message of the exception says what to fix. */
+    /** Even a hand-built instance can never write more than one harmless line into authorized_keys. */
+    public AuthorizedKey {
+        if (type == null || !TYPES.containsKey(type)) {
+            throw new IllegalArgumentException("key type is not allowed");
+        }
+        if (base64Blob == null || !BASE64.matcher(base64Blob).matches()) {
+            throw new IllegalArgumentException("key data is not base64");
+        }
+        comment = harmless(comment);
+    }
+
+    /**
+     * Parses one line a user gave, in the form "type base64 [comment]".
+     *
+     * @throws InvalidSshKeyException with a message that says what to fix and never echoes the key
+     */
     public static AuthorizedKey parse(String line) throws InvalidSshKeyException {
         if (line == null || line.isBlank()) {
             throw new InvalidSshKeyException("the key is empty");
@@ -38,8 +70,7 @@ public record AuthorizedKey(String type, String base64Blob, String comment) {
         String[] fields = line.strip().split("[ \\t]+", 3);
         String type = fields[0];
         if (!TYPES.containsKey(type)) {
-            if (fields.length > 1 && TYPES.containsKey(fields[1]) || type.contains("=") || type.contains(",")
-                    || type.startsWith("no-") || type.equals("restrict")) {
+            if (looksLikeOptions(fields)) {
                 throw new InvalidSshKeyException("authorized_keys options (such as command=, permitopen=, no-pty) are "
                         + "not allowed; give only \"<type> <base64> [comment]\": the operator sets what a key may do");
             }
@@ -56,8 +87,30 @@ public record AuthorizedKey(String type, String base64Blob, String comment) {
             throw new InvalidSshKeyException("the " + type + " key has no valid base64 key data");
         }
         checkBlob(type, blob);
-        String comment = fields.length == 3 && SAFE_COMMENT.matcher(fields[2].strip()).matches() ? fields[2].strip() : null;
-        return new AuthorizedKey(type, fields[1], comment);
+        // re-encoded, so what reaches authorized_keys is exactly the blob that was checked
+        return new AuthorizedKey(type, Base64.getEncoder().encodeToString(blob), fields.length == 3 ? fields[2] : null);
+    }
+
+    /** "type blob" or "type blob comment", safe to write into authorized_keys. */
+    public String toLine() {
+        return type + " " + base64Blob + (comment == null ? "" : " " + comment);
+    }
+
+    /** An options prefix (`command="..." ssh-ed25519 ...`, `no-pty,restrict ...`) rather than an unknown type. */
+    private static boolean looksLikeOptions(String[] fields) {
+        String first = fields[0];
+        boolean keyTypeFollows = fields.length > 1 && fields[1].matches("(sk-)?(ssh|ecdsa)-\\S+");
+        return keyTypeFollows || first.contains("=") || first.contains(",") || first.startsWith("no-")
+                || first.equals("restrict") || first.equals("cert-authority");
+    }
+
+    /** The comment trimmed if it is printable ASCII without quotes or backslashes and at most 100 chars, else null. */
+    private static String harmless(String comment) {
+        if (comment == null) {
+            return null;
+        }
+        String trimmed = comment.strip();
+        return SAFE_COMMENT.matcher(trimmed).matches() ? trimmed : null;
     }
 
     private static void checkBlob(String type, byte[] blob) throws InvalidSshKeyException {
@@ -69,27 +122,18 @@ public record AuthorizedKey(String type, String base64Blob, String comment) {
                         + "' but the line says '" + type + "'");
             }
             switch (type) {
-                case "ssh-ed25519" -> expectLength(reader.string(), 32, type);
+                case "ssh-ed25519" -> expectLength(reader.string(), ED25519_KEY_BYTES, type);
                 case "sk-ssh-ed25519@openssh.com" -> {
-                    expectLength(reader.string(), 32, type);
+                    expectLength(reader.string(), ED25519_KEY_BYTES, type);
                     reader.string(); // application, e.g. "ssh:"
                 }
-                case "ssh-rsa" -> {
-                    reader.mpint(); // public exponent
-                    int bits = reader.mpint().bitLength();
-                    if (bits < MIN_RSA_BITS) {
-                        throw new InvalidSshKeyException("the ssh-rsa key has " + bits + " bits; at least "
-                                + MIN_RSA_BITS + " are required (or use ssh-ed25519)");
-                    }
-                }
+                case "ssh-rsa" -> checkRsa(reader);
                 default -> {
                     String curve = reader.text();
                     if (!curve.equals(TYPES.get(type))) {
                         throw new InvalidSshKeyException("the " + type + " key names curve '" + printable(curve) + "'");
                     }
-                    if (reader.string().length == 0) {
-                        throw new InvalidSshKeyException("the " + type + " key has no public point");
-                    }
+                    checkEcPoint(type, curve, reader.string());
                     if (type.startsWith("sk-")) {
                         reader.string(); // application
                     }
@@ -103,6 +147,53 @@ public record AuthorizedKey(String type, String base64Blob, String comment) {
         }
     }
 
+    private static void checkRsa(SshWire.Reader reader) throws InvalidSshKeyException {
+        BigInteger exponent = reader.mpint();
+        BigInteger modulus = reader.mpint();
+        if (exponent.signum() <= 0 || modulus.signum() <= 0) {
+            throw new InvalidSshKeyException("the ssh-rsa key data is malformed");
+        }
+        int bits = modulus.bitLength();
+        if (bits < MIN_RSA_BITS) {
+            throw new InvalidSshKeyException("the ssh-rsa key has " + bits + " bits; at least " + MIN_RSA_BITS
+                    + " are required (or use ssh-ed25519)");
+        }
+        if (bits > MAX_RSA_BITS) {
+            throw new InvalidSshKeyException("the ssh-rsa key has " + bits + " bits; OpenSSH accepts at most "
+                    + MAX_RSA_BITS);
+        }
+    }
+
+    /** sshd refuses a point that is not on the curve, so a session with one would never let anybody in. */
+    private static void checkEcPoint(String type, String curve, byte[] point) throws InvalidSshKeyException {
+        ECParameterSpec params = curveParameters(CURVES.get(curve));
+        BigInteger p = ((ECFieldFp) params.getCurve().getField()).getP();
+        int size = (p.bitLength() + 7) / 8;
+        // only the uncompressed form (0x04 || x || y) is valid in SSH (RFC 5656)
+        if (point.length != 1 + 2 * size || point[0] != 4) {
+            throw new InvalidSshKeyException("the " + type + " key does not hold an uncompressed " + curve + " point");
+        }
+        BigInteger x = new BigInteger(1, Arrays.copyOfRange(point, 1, 1 + size));
+        BigInteger y = new BigInteger(1, Arrays.copyOfRange(point, 1 + size, point.length));
+        BigInteger a = params.getCurve().getA();
+        BigInteger b = params.getCurve().getB();
+        boolean inField = x.compareTo(p) < 0 && y.compareTo(p) < 0;
+        boolean onCurve = y.modPow(BigInteger.TWO, p).equals(x.pow(3).add(a.multiply(x)).add(b).mod(p));
+        if (!inField || !onCurve) {
+            throw new InvalidSshKeyException("the " + type + " key's point is not on the " + curve + " curve");
+        }
+    }
+
+    private static ECParameterSpec curveParameters(String jdkName) {
+        try {
+            AlgorithmParameters parameters = AlgorithmParameters.getInstance("EC");
+            parameters.init(new ECGenParameterSpec(jdkName));
+            return parameters.getParameterSpec(ECParameterSpec.class);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK does not know the curve " + jdkName, e);
+        }
+    }
+
     private static void expectLength(byte[] key, int length, String type) throws InvalidSshKeyException {
         if (key.length != length) {
             throw new InvalidSshKeyException("the " + type + " key must hold " + length + " bytes, not " + key.length);
@@ -113,10 +204,5 @@ public record AuthorizedKey(String type, String base64Blob, String comment) {
     private static String printable(String text) {
         String cleaned = text.replaceAll("[^\\x20-\\x7e]", "?");
         return cleaned.length() > 40 ? cleaned.substring(0, 40) + "..." : cleaned;
-    }
-
-    /** "type blob [comment]", safe to write into authorized_keys. */
-    public String toLine() {
-        return type + " " + base64Blob + (comment == null ? "" : " " + comment);
     }
 }

@@ -1,5 +1,6 @@
 package io.tunnelops.ssh;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -17,7 +18,16 @@ public final class Ed25519KeyGenerator {
     private Ed25519KeyGenerator() {
     }
 
+    /**
+     * A new random key pair, as `ssh-keygen -t ed25519 -N '' -C comment` would write it.
+     *
+     * @param comment the comment of both keys; null or blank for none; printable ASCII only (it ends the public line)
+     * @throws IllegalArgumentException if the comment holds a control or non-ASCII character
+     */
     public static SshKeyPair generate(String comment) {
+        if (comment != null && !comment.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+            throw new IllegalArgumentException("a key comment must be printable ASCII on one line");
+        }
         KeyPair pair;
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("Ed25519");
@@ -31,18 +41,18 @@ public final class Ed25519KeyGenerator {
         byte[] pkcs8 = pair.getPrivate().getEncoded();
         byte[] publicKey = Arrays.copyOfRange(x509, x509.length - KEY_BYTES, x509.length);
         byte[] seed = Arrays.copyOfRange(pkcs8, pkcs8.length - KEY_BYTES, pkcs8.length);
+        String text = comment == null || comment.isBlank() ? "" : comment;
         try {
             byte[] blob = new SshWire.Writer().string(TYPE).string(publicKey).toByteArray();
-            String publicLine = TYPE + " " + Base64.getEncoder().encodeToString(blob)
-                    + (comment == null || comment.isBlank() ? "" : " " + comment);
-            return new SshKeyPair(publicLine, privateKeyPem(blob, publicKey, seed, comment == null ? "" : comment));
+            String publicLine = TYPE + " " + Base64.getEncoder().encodeToString(blob) + (text.isEmpty() ? "" : " " + text);
+            return new SshKeyPair(publicLine, privateKeyPem(blob, publicKey, seed, text));
         } finally {
             Arrays.fill(seed, (byte) 0);
             Arrays.fill(pkcs8, (byte) 0);
         }
     }
 
-    /** The "openssh-key-v1" container (PROTOCOL.key), unencrypted. */
+    /** The "openssh-key-v1" container (PROTOCOL.key), unencrypted, with ssh-keygen's block size of 8 for padding. */
     private static String privateKeyPem(byte[] publicBlob, byte[] publicKey, byte[] seed, String comment) {
         int check = RANDOM.nextInt();
         byte[] secret = new byte[2 * KEY_BYTES];
@@ -55,7 +65,7 @@ public final class Ed25519KeyGenerator {
         }
         Arrays.fill(secret, (byte) 0);
         byte[] container = new SshWire.Writer()
-                .raw("openssh-key-v1\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII))
+                .raw("openssh-key-v1\0".getBytes(StandardCharsets.US_ASCII))
                 .string("none").string("none").string(new byte[0])
                 .uint32(1).string(publicBlob).string(section.toByteArray())
                 .toByteArray();

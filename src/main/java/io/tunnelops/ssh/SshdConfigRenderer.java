@@ -5,28 +5,48 @@ import java.util.regex.Pattern;
 
 /**
  * Renders sshd_config: the one place that decides what a session's sshd allows. Every option is valid for Debian's
- * OpenSSH 9.2 (the tests) and Alpine's current OpenSSH (the image).
+ * OpenSSH 9.2 (the tests) and Alpine's current OpenSSH (the image). Each mode adds its own section after the
+ * common one (a Shell mode would add a {@code shellMode} next to {@code tunnelMode}).
  */
 public final class SshdConfigRenderer {
 
-    private static final Pattern HOST_PORT = Pattern.compile("^([A-Za-z0-9.-]{1,253}|\\[[0-9A-Fa-f:.]{2,45}\\]):(\\d{1,5})$");
+    /** A DNS name or IPv4 address, or an IPv6 literal (it has a colon) in brackets; then a decimal port. */
+    private static final Pattern HOST_PORT =
+            Pattern.compile("^([A-Za-z0-9.-]{1,253}|\\[(?=[0-9A-Fa-f.]*:)[0-9A-Fa-f:.]{2,45}\\]):(\\d{1,5})$");
     private static final Pattern SESSION_NAME = Pattern.compile("^[a-z0-9./-]{1,320}$");
 
     private SshdConfigRenderer() {
     }
 
+    /**
+     * The whole sshd_config of a Tunnel session: key login as {@link SshdLayout#USERNAME} only, local forwarding to
+     * the permitted host:port pairs only, nothing else. Same input, same bytes.
+     *
+     * @throws IllegalArgumentException if the list is empty or an entry is not a plain host:port
+     */
     public static String render(TunnelSshdConfig config) {
         if (config.permitOpen().isEmpty()) {
             throw new IllegalArgumentException("a tunnel needs at least one permitted host:port");
         }
         config.permitOpen().forEach(SshdConfigRenderer::checkHostPort);
-        String name = SESSION_NAME.matcher(config.sessionName()).matches() ? config.sessionName() : "(unnamed)";
         StringBuilder out = new StringBuilder();
-        out.append("# sshd_config of TunnelSession ").append(name).append(", rendered by tunnel-operator. Do not edit.\n");
+        header(out, config.sessionName());
         common(out);
+        tunnelMode(out, config.permitOpen());
+        return out.toString();
+    }
+
+    private static void header(StringBuilder out, String sessionName) {
+        // the name is only a comment, but a newline in it would start a directive
+        String name = sessionName != null && SESSION_NAME.matcher(sessionName).matches() ? sessionName : "(unnamed)";
+        out.append("# sshd_config of TunnelSession ").append(name).append(", rendered by tunnel-operator. Do not edit.\n");
+    }
+
+    /** Tunnel mode: local forwarding to the permitted targets only; no session channel at all. */
+    private static void tunnelMode(StringBuilder out, List<String> permitOpen) {
         out.append("\n# Tunnel mode: local forwarding to the permitted target only; no session channel at all.\n");
         line(out, "AllowTcpForwarding", "local");
-        line(out, "PermitOpen", String.join(" ", config.permitOpen()));
+        line(out, "PermitOpen", String.join(" ", permitOpen));
         line(out, "PermitListen", "none");
         line(out, "GatewayPorts", "no");
         line(out, "AllowAgentForwarding", "no");
@@ -37,9 +57,10 @@ public final class SshdConfigRenderer {
         // MaxSessions 0 refuses shell, exec, sftp and scp channels while -L and -W still work.
         line(out, "MaxSessions", "0");
         line(out, "ForceCommand", "/bin/false");
-        return out.toString();
+        // never DisableForwarding: it overrides AllowTcpForwarding and would break -L
     }
 
+    /** What every mode shares: where things are, who may log in and how, and which algorithms. */
     private static void common(StringBuilder out) {
         line(out, "Port", String.valueOf(SshdLayout.PORT));
         line(out, "HostKey", SshdLayout.STATE_DIR + "/" + SshdLayout.HOST_KEY);

@@ -11,6 +11,6 @@ import java.util.List;
 public record TunnelSshdConfig(String sessionName, List<String> permitOpen) {
 
     public TunnelSshdConfig {
-        permitOpen = List.copyOf(permitOpen);
+        permitOpen = permitOpen == null ? List.of() : List.copyOf(permitOpen); // the renderer refuses an empty list
     }
 }

@@ -2,13 +2,17 @@ package io.tunnelops.ssh;
 
 import static io.tunnelops.testing.OpenSshTools.succeed;
 import static io.tunnelops.testing.OpenSshTools.writePrivate;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Base64;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,5 +55,40 @@ class Ed25519KeyGeneratorTest {
         assertNotEquals(first.privateKey(), second.privateKey());
         assertFalse(first.toString().contains("PRIVATE"));
         assertFalse(first.toString().contains(first.privateKey().lines().skip(1).findFirst().orElseThrow()));
+    }
+
+    @Test
+    void privateKeyIsEncodedByteForByteAsSshKeygenEncodesIt() throws Exception {
+        SshKeyPair pair = Ed25519KeyGenerator.generate("team-a/pg-debug");
+        Path key = writePrivate(dir.resolve("id_ed25519"), pair.privateKey());
+
+        // ssh-keygen re-encodes the key with its own writer (same key, same comment, new random check ints)
+        succeed("ssh-keygen", "-q", "-p", "-P", "", "-N", "", "-f", key.toString());
+        String rewritten = Files.readString(key);
+
+        assertEquals(pair.privateKey().lines().map(String::length).toList(),
+                rewritten.lines().map(String::length).toList(), "same PEM framing and 70-column wrapping");
+        byte[] ours = pemBody(pair.privateKey());
+        byte[] theirs = pemBody(rewritten);
+        // magic(15) ciphername(8) kdfname(8) kdfoptions(4) count(4) public blob(4+51) section length(4): check ints
+        int checkInts = 15 + 8 + 8 + 4 + 4 + 55 + 4;
+        assertArrayEquals(Arrays.copyOfRange(ours, checkInts, checkInts + 4), Arrays.copyOfRange(ours, checkInts + 4, checkInts + 8));
+        Arrays.fill(ours, checkInts, checkInts + 8, (byte) 0);
+        Arrays.fill(theirs, checkInts, checkInts + 8, (byte) 0);
+        assertArrayEquals(theirs, ours, "identical apart from the random check ints: key, comment and padding");
+    }
+
+    @Test
+    void aKeyWithoutCommentIsJustTypeAndKeyAndACommentCannotBreakTheLine() throws Exception {
+        SshKeyPair pair = Ed25519KeyGenerator.generate(null);
+        assertEquals(2, pair.publicKey().split(" ").length);
+        Path key = writePrivate(dir.resolve("id_plain"), pair.privateKey());
+        assertEquals(pair.publicKey(), succeed("ssh-keygen", "-y", "-f", key.toString()).strip());
+        assertThrows(IllegalArgumentException.class, () -> Ed25519KeyGenerator.generate("a\nssh-ed25519 AAAA"));
+    }
+
+    private static byte[] pemBody(String pem) {
+        String body = pem.replace("-----BEGIN OPENSSH PRIVATE KEY-----", "").replace("-----END OPENSSH PRIVATE KEY-----", "");
+        return Base64.getMimeDecoder().decode(body);
     }
 }

@@ -70,6 +70,20 @@ class SshdConfigRendererTest {
         assertEquals("ssh-ed25519", sshd.get("hostkeyalgorithms"));
         assertEquals("curve25519-sha256,curve25519-sha256@libssh.org", sshd.get("kexalgorithms"));
         assertEquals("aes256-gcm@openssh.com,aes128-gcm@openssh.com,chacha20-poly1305@openssh.com", sshd.get("ciphers"));
+        assertEquals("hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com", sshd.get("macs"));
+        assertEquals("ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
+                + "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256", sshd.get("pubkeyacceptedalgorithms"));
+        assertEquals("tunnel", sshd.get("allowusers"));
+        assertEquals("3", sshd.get("maxauthtries"));
+        assertEquals("30", sshd.get("logingracetime"));
+        assertEquals("3", sshd.get("clientalivecountmax"));
+        assertEquals("no", sshd.get("permituserenvironment"));
+        assertEquals("no", sshd.get("permituserrc"));
+        assertEquals("no", sshd.get("hostbasedauthentication"));
+        assertEquals("no", sshd.get("permitemptypasswords"));
+        assertEquals("no", sshd.get("compression"));
+        assertEquals("no", sshd.get("usedns"));
+        assertEquals("no", sshd.get("gatewayports"));
         assertEquals("VERBOSE", sshd.get("loglevel"));
         assertEquals("15", sshd.get("clientaliveinterval"));
         assertFalse(sshd.containsKey("subsystem"), "no sftp");
@@ -85,8 +99,16 @@ class SshdConfigRendererTest {
         assertEquals(rendered, SshdConfigRenderer.render(PG), "deterministic");
     }
 
+    @Test
+    void opensshAcceptsIpAddressesAndAnIpv6LiteralInBrackets() throws Exception {
+        List<String> targets = List.of("10.0.0.5:5432", "[fd00::5]:5432", "db-1.example.com:65535", "db:1");
+        Map<String, String> sshd = effectiveConfig(SshdConfigRenderer.render(new TunnelSshdConfig("team-a/ip", targets)));
+        assertEquals(String.join(" ", targets), sshd.get("permitopen"));
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = { "db:5432\nPermitOpen any", "db:5432 other:22", "db:5432,other:22", "db:5432#", "*:5432",
+    @ValueSource(strings = { "db:5432\nPermitOpen any", "db:5432\r", "db:5432\0", "db\t:5432", "db: 5432", "'db':5432",
+            "fd00::5:5432", "[fd00::5]x:5432", "[db]:5432", "db:5432:1", "any", "none", "db:*", "", "db:5432 other:22", "db:5432,other:22", "db:5432#", "*:5432",
             "db?:5432", "\"db\":5432", "db", "db:0", "db:65536", "db:-1", ":5432", "db:54a" })
     void refusesAnythingThatCouldInjectIntoTheConfig(String entry) {
         assertThrows(IllegalArgumentException.class,
@@ -97,6 +119,8 @@ class SshdConfigRendererTest {
     void refusesATunnelWithNoTarget() {
         assertThrows(IllegalArgumentException.class,
                 () -> SshdConfigRenderer.render(new TunnelSshdConfig("team-a/x", List.of())));
+        assertThrows(IllegalArgumentException.class,
+                () -> SshdConfigRenderer.render(new TunnelSshdConfig("team-a/x", null)));
     }
 
     @Test
