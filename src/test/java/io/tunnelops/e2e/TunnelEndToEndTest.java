@@ -78,6 +78,9 @@ class TunnelEndToEndTest {
         for (AutoCloseable c : cleanup) {
             c.close();
         }
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     @AfterAll
@@ -319,15 +322,7 @@ class TunnelEndToEndTest {
     // ---- helpers
 
     private String idleSession(String name) {
-        return """
-                apiVersion: tunnelops.io/v1alpha1
-                kind: TunnelSession
-                metadata:
-                  name: %s
-                spec:
-                  target: {service: postgres, ports: [15502]}
-                  idleTimeout: 5s
-                """.formatted(name);
+        return minimalSession(name, "postgres", 15502) + "  idleTimeout: 5s\n";
     }
 
     private SessionPhase phase(String name) {
