@@ -66,7 +66,8 @@ class TunnelEndToEndTest {
     @BeforeEach
     void setUp() throws IOException {
         if (runner == null) {
-            runner = new LocalPodRunner(client, Path.of("/var/lib/tunnel-operator-local/e2e")).start();
+            runner = new LocalPodRunner(client, Path.of("/var/lib/tunnel-operator-local/e2e-" + ProcessHandle.current().pid()))
+                    .start();
         }
         ns = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
         dir = Files.createTempDirectory("tunnel-user-");

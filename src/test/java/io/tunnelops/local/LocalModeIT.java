@@ -52,7 +52,7 @@ class LocalModeIT {
         Files.createDirectories(STATE);
         clusterStarted = System.nanoTime();
         cluster = LocalCluster.start(new LocalCluster.Options(0, Path.of("").toAbsolutePath(), STATE,
-                Path.of("/var/lib/tunnel-operator-local/local-mode-it")));
+                Path.of("/var/lib/tunnel-operator-local/local-mode-it-" + ProcessHandle.current().pid())));
         kubectl = new EmbeddedApiServerTest.Kubectl(cluster.kubeconfig(), STATE.resolve("kube-cache"));
     }
 
