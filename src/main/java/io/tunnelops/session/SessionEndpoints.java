@@ -10,7 +10,10 @@ import io.fabric8.kubernetes.api.model.NodeAddress;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.tunnelops.api.v1alpha1.Endpoint;
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.session.resources.SshdService;
 import io.tunnelops.ssh.SshdLayout;
 
 /** Where users reach a session's sshd, read from its Service (and, for NodePort, a node's address). */
@@ -19,8 +22,27 @@ public final class SessionEndpoints {
     private SessionEndpoints() {
     }
 
+    private static final String KEY = "tunnelops.io/endpoint";
+
+    /**
+     * The endpoint of the session's sshd Service as it stands after the workflow, worked out once per reconcile (the
+     * credentials Secret and the status both need it, and a NodePort one costs a list of Nodes).
+     */
+    @SuppressWarnings("unchecked")
+    public static Optional<Endpoint> of(Context<TunnelSession> context) {
+        var perReconcile = context.managedWorkflowAndDependentResourceContext();
+        Optional<Endpoint> known = perReconcile.get(KEY, Optional.class).map(o -> (Optional<Endpoint>) o).orElse(null);
+        if (known != null) {
+            return known;
+        }
+        Optional<Endpoint> endpoint = of(context.getSecondaryResource(Service.class, SshdService.NAME).orElse(null),
+                context.getClient());
+        perReconcile.put(KEY, endpoint);
+        return endpoint;
+    }
+
     /** Empty while the address is not assigned yet (no cluster IP, no load balancer ingress, no node). */
-    public static Optional<Endpoint> of(Service service, KubernetesClient client) {
+    static Optional<Endpoint> of(Service service, KubernetesClient client) {
         if (service == null || service.getSpec() == null) {
             return Optional.empty();
         }

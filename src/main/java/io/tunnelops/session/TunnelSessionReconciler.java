@@ -172,8 +172,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         context.managedWorkflowAndDependentResourceContext().put(SessionPlan.KEY, plan);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
 
-        Optional<Endpoint> endpoint = SessionEndpoints.of(
-                context.getSecondaryResource(Service.class, SshdService.NAME).orElse(null), context.getClient());
+        Optional<Endpoint> endpoint = SessionEndpoints.of(context);
         Optional<Secret> secret = context.getSecondaryResource(Secret.class);
         secret.ifPresent(s -> {
             status.setCredentialsSecret(s.getMetadata().getName());

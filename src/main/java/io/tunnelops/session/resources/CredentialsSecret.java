@@ -9,7 +9,6 @@ import java.util.stream.Collectors;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.Service;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
@@ -70,8 +69,7 @@ public class CredentialsSecret extends CRUDKubernetesDependentResource<Secret, T
         items.put(SshdLayout.SSHD_CONFIG, SshdConfigRenderer.render(new TunnelSshdConfig(namespace + "/" + name,
                 plan.permitOpen())));
 
-        Service service = context.getSecondaryResource(Service.class, SshdService.NAME).orElse(null);
-        Optional<Endpoint> endpoint = SessionEndpoints.of(service, context.getClient());
+        Optional<Endpoint> endpoint = SessionEndpoints.of(context);
         endpoint.ifPresent(e -> {
             items.put(KNOWN_HOSTS, KnownHosts.line(e.getHost(), e.getPort(), hostKey.publicKey()) + "\n");
             items.put(SSH_CONFIG, SshCommands.sshConfig(name, namespace, e, plan));
