@@ -1,0 +1,175 @@
+package io.tunnelops.ssh;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The entrypoint's watch over sshd (idle timeout, end on disconnect), driven with a fake sshd and fake TCP tables
+ * under dash: fast, and each pitfall of FACTS.md on its own.
+ */
+class SshdEntrypointWatchTest {
+
+    private static final String HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n";
+    /** An ESTABLISHED (01) connection to the sshd port 2222 (08AE), and one to another port. */
+    private static final String SSHD_CONNECTION = "   0: 0100007F:08AE 0100007F:D431 01 00000000:00000000 00:00000000 00000000 10001 0 1 1\n";
+    private static final String OTHER_CONNECTION = "   1: 0100007F:1F90 0100007F:D432 01 00000000:00000000 00:00000000 00000000 10001 0 2 1\n";
+    private static final String SSHD_CONNECTION_V6 = "   0: 00000000000000000000000001000000:08AE 00000000000000000000000001000000:D433 01 00000000:00000000 00:00000000 00000000 10001 0 3 1\n";
+
+    @TempDir
+    Path dir;
+    Path config;
+    Path state;
+    Path procNet;
+    Path terminationLog;
+    Process entrypoint;
+
+    @BeforeEach
+    void podFiles() throws Exception {
+        config = Files.createDirectories(dir.resolve("config"));
+        state = Files.createDirectories(dir.resolve("state"));
+        procNet = Files.createDirectories(dir.resolve("proc-net"));
+        terminationLog = Files.writeString(dir.resolve("termination-log"), "");
+        Files.writeString(config.resolve(SshdLayout.SSHD_CONFIG), "# fake\n");
+        Files.writeString(config.resolve(SshdLayout.HOST_KEY), "key\n");
+        Files.writeString(config.resolve(SshdLayout.AUTHORIZED_KEYS), "key\n");
+        tcp("", "");
+        // a fake sshd: records its pid, logs what the test puts in FAKE_LOG, runs until killed or FAKE_EXIT
+        Path fake = dir.resolve("fake-sshd");
+        Files.writeString(fake, """
+                #!/bin/sh
+                echo $$ > "%s"
+                trap 'exit 0' TERM
+                if [ -n "${FAKE_EXIT:-}" ]; then sleep 0.3; exit "$FAKE_EXIT"; fi
+                while :; do sleep 0.1; done
+                """.formatted(dir.resolve("fake.pid")));
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+    }
+
+    @AfterEach
+    void nothingLeftRunning() throws Exception {
+        if (entrypoint != null && entrypoint.isAlive()) {
+            entrypoint.destroyForcibly();
+        }
+        if (Files.exists(dir.resolve("fake.pid"))) {
+            long pid = Long.parseLong(Files.readString(dir.resolve("fake.pid")).strip());
+            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    private void start(Map<String, String> env) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder("dash", SshdEntrypointTest.ENTRYPOINT.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile());
+        builder.environment().putAll(Map.of("TUNNEL_CONFIG_DIR", config.toString(), "TUNNEL_STATE_DIR", state.toString(),
+                "SSHD", dir.resolve("fake-sshd").toString(), "TERMINATION_LOG", terminationLog.toString(),
+                "TUNNEL_PROC_NET", procNet.toString(), "TUNNEL_MONITOR_INTERVAL", "0.1"));
+        builder.environment().putAll(env);
+        entrypoint = builder.start();
+    }
+
+    private void tcp(String ipv4, String ipv6) throws Exception {
+        Files.writeString(procNet.resolve("tcp"), HEADER + ipv4);
+        Files.writeString(procNet.resolve("tcp6"), HEADER + ipv6);
+    }
+
+    private void sshdLogs(String line) throws Exception {
+        Files.writeString(state.resolve("sshd.log"), line + "\n", StandardOpenOption.APPEND);
+    }
+
+    private int exitWithin(int seconds) throws Exception {
+        assertTrue(entrypoint.waitFor(seconds, TimeUnit.SECONDS), "still running: " + output());
+        return entrypoint.exitValue();
+    }
+
+    private String output() throws Exception {
+        return Files.exists(dir.resolve("out")) ? Files.readString(dir.resolve("out")) : "";
+    }
+
+    private boolean fakeSshdAlive() throws Exception {
+        long pid = Long.parseLong(Files.readString(dir.resolve("fake.pid")).strip());
+        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+
+    private void awaitFakeSshd() throws Exception {
+        for (int i = 0; i < 50 && !Files.exists(dir.resolve("fake.pid")); i++) {
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    void aSessionNobodyConnectsToEndsAfterItsIdleTimeout() throws Exception {
+        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
+        assertEquals(0, exitWithin(10));
+        assertEquals("Idle: no SSH connection for 1s", Files.readString(terminationLog).strip());
+        assertFalse(fakeSshdAlive(), "sshd is stopped");
+    }
+
+    @Test
+    void anOpenConnectionKeepsItAliveAndItsEndStartsTheIdleClock() throws Exception {
+        tcp(SSHD_CONNECTION, "");
+        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
+        assertFalse(entrypoint.waitFor(2500, TimeUnit.MILLISECONDS), "a connection is open: not idle");
+        tcp(OTHER_CONNECTION, ""); // only a connection to another port remains
+        assertEquals(0, exitWithin(10));
+        assertEquals("Idle: no SSH connection for 1s", Files.readString(terminationLog).strip());
+    }
+
+    @Test
+    void ipv6ConnectionsCountToo() throws Exception {
+        tcp("", SSHD_CONNECTION_V6);
+        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
+        assertFalse(entrypoint.waitFor(2000, TimeUnit.MILLISECONDS), "an IPv6 connection is open: not idle");
+    }
+
+    @Test
+    void onlyASuccessfulLoginArmsEndOnDisconnect() throws Exception {
+        start(Map.of("TUNNEL_END_ON_DISCONNECT", "true"));
+        awaitFakeSshd();
+        // a probe or a failed login: a connection comes and goes, no login
+        tcp(SSHD_CONNECTION, "");
+        sshdLogs("Connection from 127.0.0.1 port 54321 on 127.0.0.1 port 2222 rdomain \"\"");
+        Thread.sleep(400);
+        tcp("", "");
+        // the key is known, but its signature is not checked yet
+        sshdLogs("Accepted key ED25519 SHA256:abc found at /var/lib/tunnel/home/.ssh/authorized_keys:1");
+        assertFalse(entrypoint.waitFor(1500, TimeUnit.MILLISECONDS), "not armed by a TCP connection or a key lookup");
+
+        tcp(SSHD_CONNECTION, "");
+        sshdLogs("Accepted publickey for tunnel from 127.0.0.1 port 54322 ssh2: ED25519 SHA256:abc");
+        assertFalse(entrypoint.waitFor(800, TimeUnit.MILLISECONDS), "logged in and connected: still running");
+        tcp("", "");
+        assertEquals(0, exitWithin(10));
+        assertEquals("Disconnected: the SSH connection closed", Files.readString(terminationLog).strip());
+        assertFalse(fakeSshdAlive());
+    }
+
+    @Test
+    void anSshdThatDiesTakesTheContainerWithItsExitCode() throws Exception {
+        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "60", "FAKE_EXIT", "3"));
+        assertEquals(3, exitWithin(10));
+        assertEquals("SshdExited: sshd exited with 3", Files.readString(terminationLog).strip());
+    }
+
+    @Test
+    void podDeletionStopsSshdWithoutAnEndReason() throws Exception {
+        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "60"));
+        awaitFakeSshd();
+        Thread.sleep(300);
+        new ProcessBuilder("kill", "-TERM", String.valueOf(entrypoint.pid())).start().waitFor();
+        assertEquals(0, exitWithin(10));
+        assertEquals("", Files.readString(terminationLog).strip());
+        assertFalse(fakeSshdAlive());
+    }
+}
