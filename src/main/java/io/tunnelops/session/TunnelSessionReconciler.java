@@ -5,7 +5,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
@@ -112,8 +115,8 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
                 .withSecondaryToPrimaryMapper(pod -> {
                     String name = pod.getMetadata().getLabels() == null ? null
                             : pod.getMetadata().getLabels().get(SessionLabels.SESSION);
-                    return name == null ? java.util.Set.of()
-                            : java.util.Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
+                    return name == null ? Set.of()
+                            : Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
                 })
                 .build();
         // A policy change re-evaluates every session of its namespace.
@@ -241,14 +244,14 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     /** The session as policy sees it; the ttl is what it was granted from creation (extensions included). */
     private SessionRequest request(TunnelSession session, SessionPlan plan, Optional<Service> targetService,
-            Instant expiresAt) throws IllegalStateException {
+            Instant expiresAt) {
         var spec = session.getSpec();
         String created = session.getMetadata().getCreationTimestamp();
         Duration ttl = created == null ? Duration.ZERO : Duration.between(Instant.parse(created), expiresAt);
         return new SessionRequest(spec.getMode() == null ? SessionMode.Tunnel : spec.getMode(),
                 spec.getTarget().getService(),
-                targetService.map(s -> s.getMetadata().getLabels()).orElse(java.util.Map.of()),
-                spec.getTarget().getHost() == null ? null : spec.getTarget().getHost().toLowerCase(java.util.Locale.ROOT),
+                targetService.map(s -> s.getMetadata().getLabels()).orElse(Map.of()),
+                spec.getTarget().getHost() == null ? null : spec.getTarget().getHost().toLowerCase(Locale.ROOT),
                 spec.getTarget().getPorts(), ttl,
                 plan.idleTimeoutSeconds() == 0 ? null : Duration.ofSeconds(plan.idleTimeoutSeconds()),
                 plan.expose(), plan.sourceRanges());
