@@ -13,6 +13,7 @@ import io.tunnelops.api.v1alpha1.PolicyTarget;
 import io.tunnelops.api.v1alpha1.SessionMode;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelPolicySpec;
+import io.tunnelops.net.Ipv4Range;
 
 /**
  * Default deny, in the spirit of Consul's ACLs. Without any TunnelPolicy in its namespace a session may only tunnel to
@@ -75,6 +76,10 @@ public final class PolicyEvaluator {
         List<String> violations = new ArrayList<>();
         if (spec == null) {
             return List.of("the policy has no spec");
+        }
+        List<String> problems = PolicyProblems.of(spec);
+        if (!problems.isEmpty()) {
+            return List.of("the policy is refused and allows nothing until fixed: " + String.join("; ", problems));
         }
         List<SessionMode> modes = spec.getModes() == null || spec.getModes().isEmpty() ? List.of(SessionMode.Tunnel)
                 : spec.getModes();

@@ -1,9 +1,15 @@
 package io.tunnelops.policy;
 
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 
+import jakarta.inject.Inject;
+
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -13,22 +19,47 @@ import io.tunnelops.api.v1alpha1.PolicyTarget;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelPolicyStatus;
 
-/** Writes a one-line summary of each TunnelPolicy into its status, for `kubectl get tunnelpolicies`. */
+/**
+ * Writes a one-line summary of each TunnelPolicy into its status, for `kubectl get tunnelpolicies`, and an Accepted
+ * condition that names any entry the operator refuses.
+ */
 @ControllerConfiguration(name = "tunnelpolicy")
 public class TunnelPolicyReconciler implements Reconciler<TunnelPolicy> {
 
     static final int MAX_SUMMARY = 200;
 
+    static final String ACCEPTED = "Accepted";
+
+    @Inject
+    Clock clock;
+
     @Override
     public UpdateControl<TunnelPolicy> reconcile(TunnelPolicy policy, Context<TunnelPolicy> context) {
+        TunnelPolicyStatus previous = policy.getStatus() == null ? new TunnelPolicyStatus() : policy.getStatus();
+        List<String> problems = PolicyProblems.of(policy.getSpec());
         TunnelPolicyStatus status = new TunnelPolicyStatus();
-        status.setSummary(summary(policy));
+        String summary = problems.isEmpty() ? summary(policy) : "refused: " + String.join("; ", problems);
+        status.setSummary(summary.length() > MAX_SUMMARY ? summary.substring(0, MAX_SUMMARY - 3) + "..." : summary);
         status.setObservedGeneration(policy.getMetadata().getGeneration());
+        status.setConditions(accepted(previous.getConditions(), problems, policy.getMetadata().getGeneration()));
         if (status.equals(policy.getStatus())) {
             return UpdateControl.noUpdate();
         }
         policy.setStatus(status);
         return UpdateControl.patchStatus(policy);
+    }
+
+    private List<Condition> accepted(List<Condition> existing, List<String> problems, Long generation) {
+        String status = problems.isEmpty() ? "True" : "False";
+        Condition previous = existing == null ? null
+                : existing.stream().filter(c -> ACCEPTED.equals(c.getType())).findFirst().orElse(null);
+        String since = previous != null && status.equals(previous.getStatus()) ? previous.getLastTransitionTime()
+                : clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
+        return List.of(new ConditionBuilder().withType(ACCEPTED).withStatus(status)
+                .withReason(problems.isEmpty() ? "Valid" : "InvalidEntries")
+                .withMessage(problems.isEmpty() ? "every host and range is valid"
+                        : "this policy allows nothing until fixed: " + String.join("; ", problems))
+                .withObservedGeneration(generation).withLastTransitionTime(since).build());
     }
 
     static String summary(TunnelPolicy policy) {

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
+import io.tunnelops.net.HostSyntax;
+
 /**
  * Destinations no session may reach, whatever a policy says: the sshd's own loopback, link-local addresses and the
  * cloud metadata services. Checked by name, by literal address, and by what a name resolves to now (the
@@ -26,9 +28,10 @@ public final class ForbiddenTargets {
     private ForbiddenTargets() {
     }
 
-    /** Why the host may not be a target, or null when it may. {@code host} is a validated DNS name or IPv4 literal. */
-    public static String reason(String host, boolean isIpv4Literal, Resolver resolver) {
-        String name = host.toLowerCase(Locale.ROOT);
+    /** Why the host may not be a target, or null when it may. */
+    public static String reason(HostSyntax.Host host, Resolver resolver) {
+        boolean isIpv4Literal = host.isAddress();
+        String name = host.text().toLowerCase(Locale.ROOT);
         if (name.equals("localhost") || name.endsWith(".localhost")) {
             return "is the sshd's own loopback";
         }
@@ -37,7 +40,7 @@ public final class ForbiddenTargets {
         }
         List<InetAddress> addresses;
         try {
-            addresses = isIpv4Literal ? List.of(InetAddress.getByName(host)) : resolver.resolve(host);
+            addresses = isIpv4Literal ? List.of(InetAddress.getByName(name)) : resolver.resolve(name);
         } catch (UnknownHostException e) {
             return null; // not resolvable from here: the NetworkPolicy still keeps the pod off local ranges
         }

@@ -16,6 +16,9 @@ import io.tunnelops.api.v1alpha1.Expose;
 import io.tunnelops.api.v1alpha1.SessionMode;
 import io.tunnelops.api.v1alpha1.Target;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.net.Cidrs;
+import io.tunnelops.net.HostSyntax;
+import io.tunnelops.net.InvalidHostException;
 import io.tunnelops.session.SessionPlan.PortRule;
 import io.tunnelops.session.SessionPlan.TargetEgress;
 import io.tunnelops.ssh.AuthorizedKey;
@@ -35,10 +38,7 @@ public final class SessionPlanner {
     static final String INVALID_KEY = "InvalidAuthorizedKey";
     static final String UNSUPPORTED_MODE = "UnsupportedMode";
 
-    private static final Pattern HOST = Pattern.compile(
-            "^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$");
     private static final Pattern SERVICE_NAME = Pattern.compile("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$");
-    private static final Pattern IPV4 = Pattern.compile("^(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})$");
     /** Egress to a named host cannot be pinned to an address: allow the ports anywhere but local and link-local. */
     private static final List<String> NEVER_REACHABLE = List.of("127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8");
 
@@ -104,9 +104,10 @@ public final class SessionPlanner {
             egress = egressToService(service, ports);
             host = target.getService() + "." + session.getMetadata().getNamespace() + ".svc.cluster.local";
         } else {
-            host = checkHost(target.getHost(), resolver);
+            HostSyntax.Host checked = checkHost(target.getHost(), resolver);
+            host = checked.text();
             List<PortRule> rules = ports.stream().map(p -> new PortRule(new IntOrString(p), "TCP")).toList();
-            egress = IPV4.matcher(host).matches() ? TargetEgress.toAddresses(host + "/32", List.of(), rules)
+            egress = checked.isAddress() ? TargetEgress.toAddresses(host + "/32", List.of(), rules)
                     : TargetEgress.toAddresses("0.0.0.0/0", NEVER_REACHABLE, rules);
         }
         List<String> permitOpen = ports.stream().map(p -> host + ":" + p).toList();
@@ -166,58 +167,26 @@ public final class SessionPlanner {
         return TargetEgress.toPods(Map.copyOf(spec.getSelector()), rules);
     }
 
-    /** The schema checks the shape; only parsing proves an IPv6 range real (1::2::3/64 has the shape). */
     private static void checkCidr(String field, String cidr) throws InvalidSessionException {
-        int slash = cidr == null ? -1 : cidr.indexOf('/');
-        boolean valid = false;
-        if (slash > 0 && cidr.substring(slash + 1).matches("\\d{1,3}")) {
-            String address = cidr.substring(0, slash);
-            int bits = Integer.parseInt(cidr.substring(slash + 1));
-            if (address.contains(":")) {
-                try {
-                    // a string with ':' is parsed as an IPv6 literal, never looked up in DNS
-                    valid = address.matches("[0-9A-Fa-f:.]+") && java.net.InetAddress.getByName(address).getAddress().length == 16
-                            && bits <= 128;
-                } catch (java.net.UnknownHostException | IllegalArgumentException e) {
-                    valid = false;
-                }
-            } else {
-                valid = validIpv4(address) && bits <= 32;
-            }
-        }
-        if (!valid) {
-            throw new InvalidSessionException(INVALID_SPEC, field + " \"" + cidr
-                    + "\" is not a CIDR such as 203.0.113.0/24 or 2001:db8::/32");
+        String problem = Cidrs.problem(cidr);
+        if (problem != null) {
+            throw new InvalidSessionException(INVALID_SPEC, field + " \"" + cidr + "\" " + problem);
         }
     }
 
-    private static boolean validIpv4(String address) {
-        var m = IPV4.matcher(address);
-        if (!m.matches()) {
-            return false;
+    private static HostSyntax.Host checkHost(String text, ForbiddenTargets.Resolver resolver)
+            throws InvalidSessionException {
+        HostSyntax.Host host;
+        try {
+            host = HostSyntax.parse(text);
+        } catch (InvalidHostException e) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.target.host " + text + " " + e.getMessage());
         }
-        for (int i = 1; i <= 4; i++) {
-            if (Integer.parseInt(m.group(i)) > 255) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String checkHost(String host, ForbiddenTargets.Resolver resolver) throws InvalidSessionException {
-        if (host.length() > 253 || !HOST.matcher(host).matches()) {
-            throw new InvalidSessionException(INVALID_SPEC, "spec.target.host must be a DNS name or an IPv4 address, "
-                    + "without spaces, commas, wildcards or other punctuation");
-        }
-        boolean ipv4 = IPV4.matcher(host).matches();
-        if (ipv4 && !validIpv4(host)) {
-            throw new InvalidSessionException(INVALID_SPEC, "spec.target.host \"" + host + "\" is not a valid IPv4 address");
-        }
-        String forbidden = ForbiddenTargets.reason(host, ipv4, resolver);
+        String forbidden = ForbiddenTargets.reason(host, resolver);
         if (forbidden != null) {
-            throw new InvalidSessionException(TARGET_NOT_ALLOWED, "spec.target.host " + host + " " + forbidden
+            throw new InvalidSessionException(TARGET_NOT_ALLOWED, "spec.target.host " + text + " " + forbidden
                     + "; tunnels there are never allowed");
         }
-        return host.toLowerCase(java.util.Locale.ROOT);
+        return host;
     }
 }

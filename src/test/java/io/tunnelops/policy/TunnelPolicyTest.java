@@ -6,6 +6,7 @@ import static io.tunnelops.testing.SessionFixtures.targetService;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
@@ -177,6 +178,48 @@ class TunnelPolicyTest {
         var byAddress = networkPolicy("by-address").getSpec().getEgress().get(0);
         assertEquals("10.20.3.4/32", byAddress.getTo().get(0).getIpBlock().getCidr());
         assertEquals(List.of(5432), byAddress.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
+    }
+
+    @Test
+    void aPolicyListingAHostOrRangeWrittenAsANumberIsRefusedAndAllowsNothing() {
+        client.resource(policy("numeric", rule(List.of("postgres"), List.of("db.internal", "0177.0.0.1", "*.0.0.1"),
+                List.of("010.0.0.0/8"), 7000, 5432))).create();
+        client.resource(session(ns, "octal").toHost("0177.0.0.1", 7000).build()).create();
+        client.resource(session(ns, "named").toHost("db.internal", 7000).build()).create();
+
+        await().atMost(10, TimeUnit.SECONDS).until(() -> {
+            TunnelPolicy p = client.resources(TunnelPolicy.class).inNamespace(ns).withName("numeric").get();
+            return p.getStatus() != null && !p.getStatus().getConditions().isEmpty();
+        });
+        TunnelPolicy refused = client.resources(TunnelPolicy.class).inNamespace(ns).withName("numeric").get();
+        Condition accepted = refused.getStatus().getConditions().get(0);
+        String problems = "spec.targets[0].hosts[1] 0177.0.0.1 is 127.0.0.1 written in octal; resolvers read it as that "
+                + "address. Write an address in dotted decimal (127.0.0.1) or use a DNS name; spec.targets[0].hosts[2] "
+                + "*.0.0.1 ends in a number, so it could only match addresses; list the address itself or a range in "
+                + "cidrs; spec.targets[0].cidrs[0] 010.0.0.0/8 has 010.0.0.0, which is 8.0.0.0 written in octal; write "
+                + "the address in dotted decimal (an IPv4 range such as 10.20.0.0/16)";
+        assertEquals(List.of("Accepted", "False", "InvalidEntries", "this policy allows nothing until fixed: " + problems),
+                List.of(accepted.getType(), accepted.getStatus(), accepted.getReason(), accepted.getMessage()));
+        assertTrue(refused.getStatus().getSummary().startsWith("refused: spec.targets[0].hosts[1] 0177.0.0.1 is 127.0.0.1"));
+
+        // the session names the address it meant; even a valid name is not allowed by a refused policy
+        TunnelSession octal = awaitPhase("octal", SessionPhase.Failed);
+        assertEquals(List.of("InvalidSpec", "spec.target.host 0177.0.0.1 is 127.0.0.1 written in octal; resolvers read it "
+                + "as that address. Write an address in dotted decimal (127.0.0.1) or use a DNS name"),
+                List.of(octal.getStatus().getConditions().get(0).getReason(), octal.getStatus().getConditions().get(0).getMessage()));
+        assertNull(deployment("octal"));
+        assertDenied("named", "denied by TunnelPolicy numeric: the policy is refused and allows nothing until fixed: " + problems);
+
+        // fixed, the policy is accepted again
+        client.resources(TunnelPolicy.class).inNamespace(ns).withName("numeric").edit(p -> {
+            p.getSpec().getTargets().get(0).setHosts(List.of("db.internal"));
+            p.getSpec().getTargets().get(0).setCidrs(List.of("10.0.0.0/8"));
+            return p;
+        });
+        await().atMost(10, TimeUnit.SECONDS).until(() -> "True".equals(client.resources(TunnelPolicy.class).inNamespace(ns)
+                .withName("numeric").get().getStatus().getConditions().get(0).getStatus()));
+        assertEquals("svc/postgres,db.internal,10.0.0.0/8:7000,5432 via ClusterIP",
+                client.resources(TunnelPolicy.class).inNamespace(ns).withName("numeric").get().getStatus().getSummary());
     }
 
     private io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy networkPolicy(String session) {

@@ -79,6 +79,14 @@ class BadInputTest {
         cases.add(invalid("host-ipv6-metadata", s -> s.toHost("fd00:ec2::254", 80)));
         cases.add(invalid("host-ipv6-loopback", s -> s.toHost("::1", 22)));
         cases.add(invalid("host-bad-ipv4", s -> s.toHost("999.1.1.1", 22)));
+        // numbers that resolvers read as addresses (sshd resolves PermitOpen hosts with glibc)
+        cases.add(invalid("host-octal-loopback", s -> s.toHost("0177.0.0.1", 7000)));
+        cases.add(invalid("host-hex-shorthand", s -> s.toHost("0x7f.1", 7000)));
+        cases.add(invalid("host-octal-metadata", s -> s.toHost("0251.0376.0251.0376", 80)));
+        cases.add(invalid("host-shorthand", s -> s.toHost("127.1", 22)));
+        cases.add(invalid("host-single-number", s -> s.toHost("2130706433", 22)));
+        cases.add(invalid("host-leading-zero", s -> s.toHost("10.0.0.05", 22)));
+        cases.add(invalid("host-ends-in-number", s -> s.toHost("db.123", 22)));
         // places no tunnel may go
         cases.add(notAllowed("host-loopback", s -> s.toHost("127.0.0.1", 22)));
         cases.add(notAllowed("host-loopback-other", s -> s.toHost("127.1.2.3", 5432)));
@@ -114,6 +122,8 @@ class BadInputTest {
         cases.add(invalid("range-ipv6-garbage", s -> s.expose(Expose.ClusterIP, "1::2::3/64")));
         cases.add(invalid("range-prefix", s -> s.expose(Expose.ClusterIP, "10.0.0.0/33")));
         cases.add(invalid("range-name", s -> s.expose(Expose.ClusterIP, "office/24")));
+        cases.add(invalid("range-octal", s -> s.expose(Expose.ClusterIP, "010.0.0.0/8")));
+        cases.add(invalid("range-prefix-leading-zero", s -> s.expose(Expose.ClusterIP, "10.0.0.0/08")));
         // modes and policy
         cases.add(new Case("shell-mode", s -> {
             var spec = s.build().getSpec();

@@ -10,6 +10,9 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.tunnelops.net.HostSyntax;
+import io.tunnelops.net.InvalidHostException;
+
 class ForbiddenTargetsTest {
 
     /** A DNS that answers what the test says. */
@@ -23,17 +26,25 @@ class ForbiddenTargetsTest {
         };
     }
 
+    private static HostSyntax.Host host(String text) {
+        try {
+            return HostSyntax.parse(text);
+        } catch (InvalidHostException e) {
+            throw new AssertionError(text + " " + e.getMessage());
+        }
+    }
+
     @Test
     void aNameThatResolvesToTheMetadataServiceOrLoopbackIsRefused() {
         var resolver = dns(Map.of("evil.example", "169.254.169.254", "sneaky.example", "127.0.0.2",
                 "v6.example", "fd00:ec2::254", "db.example", "203.0.113.10"));
         assertEquals("resolves to 169.254.169.254, a link-local address (where cloud metadata services live)",
-                ForbiddenTargets.reason("evil.example", false, resolver));
-        assertEquals("resolves to 127.0.0.2, a loopback address", ForbiddenTargets.reason("sneaky.example", false, resolver));
+                ForbiddenTargets.reason(host("evil.example"), resolver));
+        assertEquals("resolves to 127.0.0.2, a loopback address", ForbiddenTargets.reason(host("sneaky.example"), resolver));
         assertEquals("resolves to fd00:ec2:0:0:0:0:0:254, the AWS IPv6 metadata service",
-                ForbiddenTargets.reason("v6.example", false, resolver));
-        assertNull(ForbiddenTargets.reason("db.example", false, resolver));
-        assertNull(ForbiddenTargets.reason("unknown.example", false, resolver), "unresolvable now: the NetworkPolicy guards");
+                ForbiddenTargets.reason(host("v6.example"), resolver));
+        assertNull(ForbiddenTargets.reason(host("db.example"), resolver));
+        assertNull(ForbiddenTargets.reason(host("unknown.example"), resolver), "unresolvable now: the NetworkPolicy guards");
     }
 
     @Test
@@ -41,9 +52,9 @@ class ForbiddenTargetsTest {
         ForbiddenTargets.Resolver noDns = host -> {
             throw new AssertionError("no lookup for " + host);
         };
-        assertEquals("is a loopback address", ForbiddenTargets.reason("127.0.0.1", true, noDns));
-        assertEquals("is a cloud metadata service", ForbiddenTargets.reason("metadata.google.internal", false, noDns));
-        assertEquals("is the sshd's own loopback", ForbiddenTargets.reason("LOCALHOST", false, noDns));
-        assertNull(ForbiddenTargets.reason("10.20.3.4", true, noDns));
+        assertEquals("is a loopback address", ForbiddenTargets.reason(host("127.0.0.1"), noDns));
+        assertEquals("is a cloud metadata service", ForbiddenTargets.reason(host("metadata.google.internal"), noDns));
+        assertEquals("is the sshd's own loopback", ForbiddenTargets.reason(host("LOCALHOST"), noDns));
+        assertNull(ForbiddenTargets.reason(host("10.20.3.4"), noDns));
     }
 }

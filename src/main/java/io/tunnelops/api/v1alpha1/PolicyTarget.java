@@ -13,6 +13,7 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 
 /** Destinations a policy allows, and on which ports. A session's target must match one rule with all its ports. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -27,8 +28,11 @@ public class PolicyTarget {
     private Map<String, String> serviceLabels = new LinkedHashMap<>();
 
     @JsonPropertyDescription("Host names, exactly (db.internal) or by suffix (*.corp.example matches a.corp.example, "
-            + "not corp.example).")
+            + "not corp.example), or IPv4 addresses in dotted decimal. A name's last label is not a number.")
     @Size(max = 64)
+    @ValidationRule(value = "self.all(h, h.matches(" + Target.CANONICAL_IPV4 + ") || !h.matches("
+            + Target.ENDS_IN_A_NUMBER + "))", message = "each host "
+            + Target.HOST_NOT_NUMERIC_MESSAGE)
     private List<@Pattern("^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
             @Size(max = 253) String> hosts = new ArrayList<>();
 

@@ -95,6 +95,14 @@ class TunnelSessionSchemaTest {
                         "spec.target.host in body should match"),
                 new Rejected("host with a port", "target: {host: \"db.internal:5432\", ports: [5432]}",
                         "spec.target.host in body should match"),
+                // numbers resolvers read as addresses
+                new Rejected("host in octal", "target: {host: \"0177.0.0.1\", ports: [7000]}", Target.HOST_NOT_NUMERIC_MESSAGE),
+                new Rejected("host in hex shorthand", "target: {host: \"0x7f.1\", ports: [7000]}", Target.HOST_NOT_NUMERIC_MESSAGE),
+                new Rejected("host as one number", "target: {host: \"2130706433\", ports: [7000]}", Target.HOST_NOT_NUMERIC_MESSAGE),
+                new Rejected("host in shorthand", "target: {host: \"127.1\", ports: [7000]}", Target.HOST_NOT_NUMERIC_MESSAGE),
+                new Rejected("host with a leading zero", "target: {host: \"10.0.0.05\", ports: [7000]}", Target.HOST_NOT_NUMERIC_MESSAGE),
+                new Rejected("host ending in a number", "target: {host: \"db.123\", ports: [7000]}", Target.HOST_NOT_NUMERIC_MESSAGE),
+                new Rejected("host ending in 0x", "target: {host: \"db.0x\", ports: [7000]}", Target.HOST_NOT_NUMERIC_MESSAGE),
                 // ttl and idleTimeout
                 new Rejected("ttl 0", TO_POSTGRES + "\nttl: \"0\"", "spec.ttl in body should match"),
                 new Rejected("ttl 25h", TO_POSTGRES + "\nttl: 25h", "ttl must be a duration between 1m and 24h"),
@@ -183,6 +191,8 @@ class TunnelSessionSchemaTest {
                 new Accepted("Shell session with only fromDeployment", "mode: Shell\nshell: {fromDeployment: app01.v2}"),
                 new Accepted("one-letter service", "target: {service: a, ports: [1]}"),
                 new Accepted("host as an IPv4 address", "target: {host: 10.20.30.40, ports: [65535]}"),
+                new Accepted("host whose first label is a number", "target: {host: 0x7f.example, ports: [80]}"),
+                new Accepted("host whose last label only starts with a digit", "target: {host: db.1a, ports: [80]}"),
                 new Accepted("8 ports", "target: {service: pg, ports: [1, 2, 3, 4, 5, 6, 7, 8]}"),
                 new Accepted("shortest ttl and idleTimeout", TO_POSTGRES + "\nttl: 1m\nidleTimeout: 5s"),
                 new Accepted("longest ttl and idleTimeout", TO_POSTGRES + "\nttl: 24h\nidleTimeout: 23h59m60s"),
