@@ -156,7 +156,9 @@ class TunnelEndToEndTest {
 
         // another port of the same host, another host of the same machine (by name and by address), loopback
         for (String elsewhere : List.of(target + ":15443", "redis." + ns + ".svc.cluster.local:16379",
-                otherIp + ":16379", "127.0.0.1:2222", "localhost:15442")) {
+                otherIp + ":16379", "127.0.0.1:2222", "localhost:15442",
+                // numeric spellings of loopback: PermitOpen compares the literal string, so none matches
+                "0177.0.0.1:2222", "0x7f.1:15442", "2130706433:15442", "127.1:2222")) {
             var refused = SessionUser.run(user.ssh("-p", user.port(), "-W", elsewhere, login), "ping");
             assertNotEquals(0, refused.exitCode(), elsewhere);
             assertFalse(refused.output().contains("ping"), elsewhere);
@@ -321,6 +323,58 @@ class TunnelEndToEndTest {
     }
 
     // ---- helpers
+
+    @Test
+    void hostsWrittenAsNumbersAreRefusedEvenWhenAPolicyListsThemAndNoSshdRuns() throws Exception {
+        targetWithEcho("postgres", 15510);
+        List<String> numeric = List.of("0177.0.0.1", "0x7f.1", "0251.0376.0251.0376", "127.1", "2130706433");
+        client.resource(policy("numbers", numeric, List.of(), 7000, 6443)).create();
+        client.resource(policy("services", List.of(), List.of("postgres"), 15510)).create();
+        for (int i = 0; i < numeric.size(); i++) {
+            client.resources(TunnelSession.class).inNamespace(ns).resource(io.tunnelops.testing.SessionFixtures.session(ns,
+                    "numeric-" + i).toHost(numeric.get(i), 7000, 6443).build()).create();
+        }
+        // the control: the same namespace, operator and runner provision a valid session
+        SessionUser control = sessionFromYaml(minimalSession("control", "postgres", 15510), null);
+        assertEquals("ping", SessionUser.run(control.ssh("-p", control.port(), "-W", "postgres." + ns
+                + ".svc.cluster.local:15510", "tunnel@" + control.host()), "ping").output());
+
+        List<String> expected = List.of(
+                "spec.target.host 0177.0.0.1 is 127.0.0.1 written in octal",
+                "spec.target.host 0x7f.1 is 127.0.0.1 written in hexadecimal and in shorthand (2 parts instead of 4)",
+                "spec.target.host 0251.0376.0251.0376 is 169.254.169.254 written in octal",
+                "spec.target.host 127.1 is 127.0.0.1 written in shorthand (2 parts instead of 4)",
+                "spec.target.host 2130706433 is 127.0.0.1 written as a single number");
+        for (int i = 0; i < numeric.size(); i++) {
+            String name = "numeric-" + i;
+            await().atMost(10, TimeUnit.SECONDS).until(() -> phase(name) == SessionPhase.Failed);
+            var ready = client.resources(TunnelSession.class).inNamespace(ns).withName(name).get().getStatus()
+                    .getConditions().get(0);
+            assertEquals("InvalidSpec", ready.getReason());
+            assertTrue(ready.getMessage().startsWith(expected.get(i) + "; resolvers read it as that address"),
+                    ready.getMessage());
+            assertEquals(null, client.apps().deployments().inNamespace(ns).withName(name + "-sshd").get());
+            assertEquals(null, client.secrets().inNamespace(ns).withName(name + "-ssh").get());
+            assertFalse(runner.runningPids().containsKey(ns + "/" + name + "-sshd"));
+        }
+        var refused = client.resources(io.tunnelops.api.v1alpha1.TunnelPolicy.class).inNamespace(ns).withName("numbers")
+                .get().getStatus().getConditions().get(0);
+        assertEquals("False", refused.getStatus(), refused.getMessage());
+    }
+
+    private io.tunnelops.api.v1alpha1.TunnelPolicy policy(String name, List<String> hosts, List<String> services,
+            Integer... ports) {
+        var rule = new io.tunnelops.api.v1alpha1.PolicyTarget();
+        rule.setHosts(hosts);
+        rule.setServices(services);
+        rule.setPorts(List.of(ports));
+        var spec = new io.tunnelops.api.v1alpha1.TunnelPolicySpec();
+        spec.setTargets(List.of(rule));
+        var policy = new io.tunnelops.api.v1alpha1.TunnelPolicy();
+        policy.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withNamespace(ns).withName(name).build());
+        policy.setSpec(spec);
+        return policy;
+    }
 
     private String idleSession(String name) {
         return minimalSession(name, "postgres", 15502) + "  idleTimeout: 5s\n";
