@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -45,8 +46,8 @@ import io.tunnelops.testing.EchoServer;
 import io.tunnelops.testing.OpenSshTools;
 
 /**
- * The operator's output, run for real: the local pod runner starts each session's sshd with Debian's OpenSSH on a
- * loopback address, and a real ssh client uses only what the session publishes.
+ * The operator's output, run for real: the local pod runner starts each session's sshd with Debian's OpenSSH in a
+ * network namespace of its own on the runner's bridge, and a real ssh client uses only what the session publishes.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -360,6 +361,39 @@ class TunnelEndToEndTest {
         var refused = client.resources(io.tunnelops.api.v1alpha1.TunnelPolicy.class).inNamespace(ns).withName("numbers")
                 .get().getStatus().getConditions().get(0);
         assertEquals("False", refused.getStatus(), refused.getMessage());
+    }
+
+    /**
+     * Local mode's sshd runs in a network namespace of its own: were a loopback target ever let through, the sshd
+     * would find its own empty loopback, never this machine's (where the API server and the tests listen).
+     */
+    @Test
+    void anSshdSharesNothingOfThisMachinesLoopback() throws Exception {
+        String targetIp = targetWithEcho("postgres", 15520);
+        SessionUser user = sessionFromYaml(minimalSession("sealed", "postgres", 15520), null);
+        long sshd = runner.runningPids().get(ns + "/sealed-sshd");
+        try (var onThisMachine = new java.net.ServerSocket(0, 10, java.net.InetAddress.getByName("127.0.0.1"))) {
+            onThisMachine.setSoTimeout(200);
+            int apiPort = java.net.URI.create(client.getMasterUrl().toString()).getPort();
+            // the control: from the sshd's namespace, as its user, the target answers
+            assertEquals("reached", fromSshdNamespace(sshd, targetIp, 15520));
+            for (int port : List.of(onThisMachine.getLocalPort(), apiPort)) {
+                assertEquals("refused", fromSshdNamespace(sshd, "127.0.0.1", port), "127.0.0.1:" + port);
+            }
+            assertThrows(java.net.SocketTimeoutException.class, onThisMachine::accept, "nothing came through");
+        }
+        assertEquals("ping", SessionUser.run(user.ssh("-p", user.port(), "-W", "postgres." + ns
+                + ".svc.cluster.local:15520", "tunnel@" + user.host()), "ping").output());
+    }
+
+    /** Opens a TCP connection from the network namespace of process {@code pid}, as the sshd's user. */
+    private static String fromSshdNamespace(long pid, String host, int port) throws Exception {
+        Process probe = new ProcessBuilder("nsenter", "-t", String.valueOf(pid), "-n", "setpriv", "--reuid=10001",
+                "--regid=10001", "--clear-groups", "bash", "-c",
+                "exec 3<>/dev/tcp/" + host + "/" + port + " && echo reached || echo refused").redirectErrorStream(true).start();
+        assertTrue(probe.waitFor(20, TimeUnit.SECONDS));
+        String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return output.contains("reached") ? "reached" : output.contains("refused") ? "refused" : output;
     }
 
     private io.tunnelops.api.v1alpha1.TunnelPolicy policy(String name, List<String> hosts, List<String> services,

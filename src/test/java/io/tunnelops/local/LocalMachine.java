@@ -16,10 +16,11 @@ final class LocalMachine {
     static void requireRunnerPrerequisites() {
         if (!"root".equals(System.getProperty("user.name"))) {
             throw new IllegalStateException("the local pod runner must run as root: it starts each sshd as uid "
-                    + SshdLayout.UID + " with setpriv, in a mount namespace made with unshare");
+                    + SshdLayout.UID + " with setpriv, in network and mount namespaces of its own");
         }
         for (var tool : List.of(List.of("/usr/sbin/sshd", "openssh-server"), List.of("/usr/bin/setpriv", "util-linux"),
-                List.of("/usr/bin/unshare", "util-linux"))) {
+                List.of("/usr/bin/unshare", "util-linux"), List.of("/usr/bin/nsenter", "util-linux"),
+                List.of("/usr/sbin/ip", "iproute2"))) {
             if (!Files.isExecutable(Path.of(tool.get(0)))) {
                 throw new IllegalStateException(tool.get(0) + " is missing: install the Debian package " + tool.get(1));
             }

@@ -81,7 +81,7 @@ class LocalModeIT {
         assertEquals(2, table.size(), table.toString());
         List<String> row = table.get(1);
         assertEquals(List.of("echo-debug", "Tunnel", "service/echo:7000", "Ready"), row.subList(0, 4));
-        assertTrue(row.get(4).matches("127\\.77\\.\\d+\\.\\d+:2222"), row.toString());
+        assertTrue(row.get(4).matches("100\\.\\d+\\.\\d+\\.\\d+:2222"), row.toString()); // the pod network
         assertTrue(row.get(6).matches("\\d+s"), row.toString());
 
         String sshCommand = kubectl.succeed("get", "ts", "echo-debug", "-o", "jsonpath={.status.sshCommand}");

@@ -42,8 +42,10 @@ import io.tunnelops.ssh.SshdLayout;
 
 /**
  * Stands in for the kubelet and the Service controller on a machine with no cluster, driven by the same API the
- * operator writes to. It gives every Service a loopback address as its cluster IP, and runs each sshd Deployment of
- * the operator as its pod would run: the mounted Secret items with the modes the kubelet gives them, the image's own
+ * operator writes to. It gives every Service an address of its {@link PodNetwork} as its cluster IP (an sshd's
+ * Service shares its pod's address; any other Service's address sits on this machine's side of the bridge, where
+ * tests serve targets), and runs each sshd Deployment of the operator as its pod would run, in a network namespace
+ * of its own: the mounted Secret items with the modes the kubelet gives them, the image's own
  * entrypoint, Debian's OpenSSH as uid 10001 with no capabilities, the same sshd_config (paths remapped, bound to the
  * Service's address), and a private /etc/hosts that resolves cluster DNS names. Pod and Deployment status go back to
  * the API. Needs root (setpriv, unshare, mount).
@@ -56,7 +58,7 @@ public final class LocalPodRunner implements AutoCloseable {
 
     private final KubernetesClient client;
     private final Path workDir;
-    private final LoopbackAddresses addresses = new LoopbackAddresses();
+    private PodNetwork network;
     private final Map<String, RunningPod> pods = new ConcurrentHashMap<>();
     /** One thread applies every change, so pods start and stop in the order the API saw them. */
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -87,6 +89,7 @@ public final class LocalPodRunner implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        network = PodNetwork.create();
         informers.add(client.services().inAnyNamespace().inform(handler(this::onService, s -> { })));
         informers.add(client.apps().deployments().inAnyNamespace().withLabel(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR)
                 .inform(handler(this::onDeployment, this::onDeploymentDeleted)));
@@ -128,8 +131,12 @@ public final class LocalPodRunner implements AutoCloseable {
             return;
         }
         String ip = spec.getClusterIP();
+        boolean sshd = SessionLabels.OPERATOR.equals(labels(service).get(SessionLabels.MANAGED_BY));
         if (ip == null || ip.isBlank()) {
-            String assigned = addresses.allocate();
+            String assigned = network.allocate();
+            if (!sshd) {
+                network.addHostAddress(assigned); // before anyone reads the address and listens on it
+            }
             client.services().inNamespace(service.getMetadata().getNamespace()).withName(service.getMetadata().getName())
                     .edit(s -> {
                         s.getSpec().setClusterIP(assigned);
@@ -138,8 +145,9 @@ public final class LocalPodRunner implements AutoCloseable {
                     });
             return; // the update event brings us back here
         }
-        if (!"None".equals(ip)) {
-            addresses.reserve(ip);
+        network.reserve(ip);
+        if (!sshd && network.contains(ip)) {
+            network.addHostAddress(ip);
         }
         refreshHostsFiles();
         // a pod may have been waiting for its Service's address
@@ -152,7 +160,7 @@ public final class LocalPodRunner implements AutoCloseable {
         StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");
         client.services().inAnyNamespace().list().getItems().stream()
                 .filter(s -> s.getSpec() != null && s.getSpec().getClusterIP() != null
-                        && s.getSpec().getClusterIP().startsWith("127."))
+                        && network.contains(s.getSpec().getClusterIP()))
                 .sorted(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()))
                 .forEach(s -> {
                     String fqdn = s.getMetadata().getName() + "." + s.getMetadata().getNamespace() + ".svc";
@@ -226,7 +234,8 @@ public final class LocalPodRunner implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
 
-        List<String> command = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--",
+        List<String> command = new ArrayList<>(network.addPod(key(deployment), address));
+        command.addAll(List.of("unshare", "--mount", "--propagation", "private", "--",
                 "/bin/sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", dir.resolve("hosts").toString(),
                 "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs", "--",
@@ -385,6 +394,7 @@ public final class LocalPodRunner implements AutoCloseable {
                 p.destroyForcibly();
             }
         }
+        network.removePod(key);
         deleteTree(pod.dir());
         LOG.infof("local pod runner: stopped sshd of %s", key);
     }
@@ -409,6 +419,13 @@ public final class LocalPodRunner implements AutoCloseable {
             new ArrayList<>(pods.keySet()).forEach(this::stop);
         }
         worker.shutdownNow();
+        if (network != null) {
+            network.close();
+        }
+    }
+
+    private static Map<String, String> labels(Service service) {
+        return service.getMetadata().getLabels() == null ? Map.of() : service.getMetadata().getLabels();
     }
 
     private static String key(Deployment deployment) {
