@@ -4,33 +4,26 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -53,8 +46,6 @@ import io.tunnelops.ssh.SshdLayout;
 public final class LocalPodRunner implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(LocalPodRunner.class);
-    public static final Path ENTRYPOINT = Path.of("images/sshd/entrypoint.sh").toAbsolutePath();
-    private static final String SSHD = "/usr/sbin/sshd";
 
     private final KubernetesClient client;
     private final Path workDir;
@@ -174,7 +165,7 @@ public final class LocalPodRunner implements AutoCloseable {
     private void refreshHostsFiles() {
         String hosts = hostsFile();
         for (RunningPod pod : pods.values()) {
-            write(pod.dir().resolve("hosts"), hosts, "rw-r--r--");
+            SshdContainer.writeHosts(pod.dir(), hosts);
         }
     }
 
@@ -210,84 +201,14 @@ public final class LocalPodRunner implements AutoCloseable {
 
     private RunningPod launch(Deployment deployment, String templateHash, Secret secret, String address) {
         Path dir = workDir.resolve(deployment.getMetadata().getNamespace() + "_" + deployment.getMetadata().getName());
-        deleteTree(dir);
-        Path config = dir.resolve("config");
-        Path state = dir.resolve("state");
-        Path terminationLog = dir.resolve("termination-log");
-        int uid = SshdLayout.UID;
-        try {
-            Files.createDirectories(config);
-            Files.createDirectories(state);
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-            Files.setPosixFilePermissions(config, PosixFilePermissions.fromString("rwxr-xr-x"));
-            // an emptyDir the pod's user owns (in a pod, the walk of StrictModes stops at the home directory inside it)
-            Files.setAttribute(state, "unix:uid", uid);
-            Files.setAttribute(state, "unix:gid", uid);
-            Files.setPosixFilePermissions(state, PosixFilePermissions.fromString("rwx------"));
-            write(terminationLog, "", "rw-------");
-            Files.setAttribute(terminationLog, "unix:uid", uid);
-            write(dir.resolve("hosts"), hostsFile(), "rw-r--r--");
-            // the image's entrypoint, copied where uid 10001 can read it whatever the checkout's directory modes
-            write(dir.resolve("entrypoint.sh"), Files.readString(ENTRYPOINT), "r-xr-xr-x");
-            materializeSecret(deployment, secret, config, state);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-
-        List<String> command = new ArrayList<>(network.addPod(key(deployment), address));
-        command.addAll(List.of("unshare", "--mount", "--propagation", "private", "--",
-                "/bin/sh", "-c", "mount --bind \"$0\" /etc/hosts && exec \"$@\"", dir.resolve("hosts").toString(),
-                "setpriv", "--reuid=" + uid, "--regid=" + uid, "--clear-groups", "--inh-caps=-all",
-                "--bounding-set=-all", "--no-new-privs", "--",
-                "env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"));
-        // the container's own environment, as the kubelet sets it
-        var container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
-        if (container.getEnv() != null) {
-            container.getEnv().stream().filter(e -> e.getValue() != null)
-                    .forEach(e -> command.add(e.getName() + "=" + e.getValue()));
-        }
-        command.addAll(List.of("TUNNEL_CONFIG_DIR=" + config, "TUNNEL_STATE_DIR=" + state, "SSHD=" + SSHD,
-                "TERMINATION_LOG=" + terminationLog,
-                "/bin/sh", dir.resolve("entrypoint.sh").toString(),
-                // the pod listens on its own IP; here, on the address given to its Service
-                "-o", "ListenAddress=" + address + ":" + SshdLayout.PORT));
-        Process process;
-        try {
-            process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("sshd.log").toFile())).start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Process process = SshdContainer.start(deployment.getSpec().getTemplate().getSpec(), secret, dir, address,
+                network.addPod(key(deployment), address), hostsFile());
         LOG.infof("local pod runner: started sshd of %s at %s:%d", key(deployment), address, SshdLayout.PORT);
         RunningPod pod = new RunningPod(deployment, templateHash, process, dir, address);
         writePod(pod, null);
         watchReadiness(pod);
         process.onExit().thenRun(() -> worker.execute(() -> guarded(() -> exited(pod))));
         return pod;
-    }
-
-    /** The Secret volume's items, with the volume's modes, owned by root and group fsGroup, as the kubelet does. */
-    private void materializeSecret(Deployment deployment, Secret secret, Path config, Path state) throws IOException {
-        var podSpec = deployment.getSpec().getTemplate().getSpec();
-        Volume volume = podSpec.getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow();
-        int defaultMode = Objects.requireNonNullElse(volume.getSecret().getDefaultMode(), 0644);
-        Long fsGroup = podSpec.getSecurityContext() == null ? null : podSpec.getSecurityContext().getFsGroup();
-        List<KeyToPath> items = volume.getSecret().getItems() == null || volume.getSecret().getItems().isEmpty()
-                ? secret.getData().keySet().stream().map(k -> new KeyToPath(k, null, k)).toList()
-                : volume.getSecret().getItems();
-        for (KeyToPath item : items) {
-            String value = new String(Base64.getDecoder().decode(secret.getData().get(item.getKey())), StandardCharsets.UTF_8);
-            if (item.getKey().equals(SshdLayout.SSHD_CONFIG)) {
-                value = value.replace(SshdLayout.STATE_DIR, state.toString()); // paths remapped, nothing else
-            }
-            Path file = config.resolve(item.getPath());
-            Files.writeString(file, value);
-            if (fsGroup != null) {
-                Files.setAttribute(file, "unix:gid", fsGroup.intValue());
-            }
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(
-                    modeString(item.getMode() != null ? item.getMode() : defaultMode)));
-        }
     }
 
     private void watchReadiness(RunningPod pod) {
@@ -331,7 +252,7 @@ public final class LocalPodRunner implements AutoCloseable {
             builder.withReady(ready).withStarted(true).withNewState().withNewRunning()
                     .withStartedAt(Instant.now().toString()).endRunning().endState();
         } else {
-            String message = read(pod.dir().resolve("termination-log")).strip();
+            String message = SshdContainer.terminationMessage(pod.dir());
             builder.withReady(false).withStarted(false).withNewState().withNewTerminated().withExitCode(exitCode)
                     .withReason(exitCode == 0 ? "Completed" : "Error").withMessage(message.isEmpty() ? null : message)
                     .withFinishedAt(Instant.now().toString()).endTerminated().endState();
@@ -384,18 +305,9 @@ public final class LocalPodRunner implements AutoCloseable {
         if (pod == null) {
             return;
         }
-        ProcessHandle handle = pod.process().toHandle();
-        List<ProcessHandle> all = Stream.concat(handle.descendants(), Stream.of(handle)).toList();
-        all.forEach(ProcessHandle::destroy);
-        for (ProcessHandle p : all) {
-            try {
-                p.onExit().get(3, TimeUnit.SECONDS);
-            } catch (Exception e) {
-                p.destroyForcibly();
-            }
-        }
+        SshdContainer.stop(pod.process());
         network.removePod(key);
-        deleteTree(pod.dir());
+        SshdContainer.deleteTree(pod.dir());
         LOG.infof("local pod runner: stopped sshd of %s", key);
     }
 
@@ -436,41 +348,4 @@ public final class LocalPodRunner implements AutoCloseable {
         return deployment.getMetadata().getName() + "-local";
     }
 
-    private static String modeString(int mode) {
-        StringBuilder s = new StringBuilder();
-        String rwx = "rwx";
-        for (int bit = 8; bit >= 0; bit--) {
-            s.append((mode & (1 << bit)) != 0 ? rwx.charAt(2 - bit % 3) : '-');
-        }
-        return s.toString();
-    }
-
-    private static void write(Path file, String content, String mode) {
-        try {
-            Files.writeString(file, content, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                    StandardOpenOption.WRITE);
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(mode));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static String read(Path file) {
-        try {
-            return Files.exists(file) ? Files.readString(file) : "";
-        } catch (IOException e) {
-            return "";
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            LOG.debug("could not delete " + dir, e);
-        }
-    }
 }
