@@ -25,7 +25,7 @@ import org.jboss.logging.Logger;
  * addresses live) and other pods, nothing on this machine's 127.0.0.1 and, with no default route, nothing beyond.
  * Names carry the JVM's pid, so what a killed run left behind is removed by the next one.
  */
-final class PodNetwork implements AutoCloseable {
+public final class PodNetwork implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(PodNetwork.class);
     private static final String NETNS_PREFIX = "tunnelpod-";
@@ -38,6 +38,7 @@ final class PodNetwork implements AutoCloseable {
     private final long block;
     private final Set<Long> taken = new HashSet<>();
     private final Map<String, String> podNamespaces = new ConcurrentHashMap<>();
+    private final List<String> extraRoutes = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int nextAddress;
     private int podCount;
 
@@ -46,9 +47,13 @@ final class PodNetwork implements AutoCloseable {
     }
 
     /** Creates the bridge on a free /22 and checks that the block is routed to it, before any traffic. */
-    static PodNetwork create() {
+    public static PodNetwork create(String... avoid) {
         removeLeftovers();
         Set<long[]> routes = routes();
+        for (String cidr : avoid) {
+            routes.add(new long[] {value(cidr.substring(0, cidr.indexOf('/'))),
+                    Integer.parseInt(cidr.substring(cidr.indexOf('/') + 1))});
+        }
         for (int attempt = 0; attempt < 64; attempt++) {
             long candidate = (100L << 24 | 64L << 16) + ((long) ThreadLocalRandom.current().nextInt(1 << 12) << 10);
             if (routes.stream().noneMatch(r -> overlaps(r[0], r[1], candidate, 22))) {
@@ -61,7 +66,7 @@ final class PodNetwork implements AutoCloseable {
     }
 
     private void up() {
-        String gateway = text(block + 1);
+        String gateway = gateway();
         run("ip", "link", "add", bridge, "type", "bridge");
         run("ip", "addr", "add", gateway + "/22", "dev", bridge);
         run("ip", "link", "set", bridge, "up");
@@ -74,17 +79,36 @@ final class PodNetwork implements AutoCloseable {
         LOG.infof("pod network %s on bridge %s", cidr(), bridge);
     }
 
-    String cidr() {
+    /** This machine's address on the bridge: the pods' gateway, and the node's address in the real cluster. */
+    public String gateway() {
+        return text(block + 1);
+    }
+
+    /**
+     * Routes {@code cidr} (a Service range) to the bridge, so that no packet for it takes this machine's default
+     * route; the pods send it to the gateway, where the Service addresses live. Checked before any traffic.
+     */
+    public void routeToBridge(String cidr) {
+        run("ip", "route", "replace", cidr, "dev", bridge);
+        extraRoutes.add(cidr);
+        String first = text(value(cidr.substring(0, cidr.indexOf('/'))) + 1);
+        String route = run("ip", "-4", "route", "get", first);
+        if (!route.contains("dev " + bridge + " ") && !route.startsWith("local ")) {
+            throw new IllegalStateException(cidr + " is not routed to " + bridge + ": " + route);
+        }
+    }
+
+    public String cidr() {
         return text(block) + "/22";
     }
 
-    boolean contains(String address) {
+    public boolean contains(String address) {
         long value = value(address);
         return value >= 0 && (value & ~0x3ffL) == block;
     }
 
     /** The next free address of the block. */
-    synchronized String allocate() {
+    public synchronized String allocate() {
         for (int i = 0; i < 1021; i++) {
             long candidate = block + 2 + (nextAddress++ % 1021);
             if (taken.add(candidate)) {
@@ -94,14 +118,14 @@ final class PodNetwork implements AutoCloseable {
         throw new IllegalStateException("the pod network " + cidr() + " is full");
     }
 
-    synchronized void reserve(String address) {
+    public synchronized void reserve(String address) {
         if (contains(address)) {
             taken.add(value(address));
         }
     }
 
     /** An address on this machine's side of the bridge: where a target served from this machine listens. */
-    void addHostAddress(String address) {
+    public void addHostAddress(String address) {
         String existing = run("ip", "-4", "-o", "addr", "show", "dev", bridge);
         if (!existing.contains(" " + address + "/")) {
             run("ip", "addr", "add", address + "/32", "dev", bridge);
@@ -112,7 +136,7 @@ final class PodNetwork implements AutoCloseable {
      * A pod's network namespace with {@code address} on its only interface; returns the command prefix that runs a
      * process in it.
      */
-    List<String> addPod(String key, String address) {
+    public List<String> addPod(String key, String address) {
         removePod(key);
         int number;
         synchronized (this) {
@@ -126,12 +150,24 @@ final class PodNetwork implements AutoCloseable {
         run("ip", "-n", name, "addr", "add", address + "/22", "dev", "eth0");
         run("ip", "-n", name, "link", "set", "lo", "up");
         run("ip", "-n", name, "link", "set", "eth0", "up");
+        for (String cidr : extraRoutes) {
+            run("ip", "-n", name, "route", "add", cidr, "via", gateway());
+        }
         podNamespaces.put(key, name);
         return List.of("nsenter", "--net=" + NETNS_DIR.resolve(name), "--");
     }
 
+    /** The command prefix that runs a process in the existing namespace of pod {@code key}. */
+    public List<String> enter(String key) {
+        String name = podNamespaces.get(key);
+        if (name == null) {
+            throw new IllegalStateException("no network namespace for pod " + key);
+        }
+        return List.of("nsenter", "--net=" + NETNS_DIR.resolve(name), "--");
+    }
+
     /** Deleting the namespace deletes its veth pair. */
-    void removePod(String key) {
+    public void removePod(String key) {
         String name = podNamespaces.remove(key);
         if (name != null) {
             runQuietly("ip", "netns", "del", name);

@@ -1,0 +1,438 @@
+package io.tunnelops.cluster;
+
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.jboss.logging.Logger;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodIP;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.tunnelops.local.PodNetwork;
+import io.tunnelops.local.SshdContainer;
+import io.tunnelops.session.resources.SessionLabels;
+import io.tunnelops.ssh.SshdLayout;
+import io.tunnelops.testing.EchoServer;
+
+/**
+ * The node of the real test cluster until the real kubelet arrives, shaped like kwok: it registers a Node, keeps its
+ * Lease fresh, and runs what the scheduler binds to it. A session's sshd pod runs as {@link SshdContainer} in a network
+ * namespace of its own on the {@link PodNetwork}; a pod of the image {@value #ECHO_IMAGE} runs an echo server on its
+ * pod IP (the test targets); any other image cannot be pulled here and stays Waiting with ErrImagePull, as on a node
+ * without it. Pod status (phase, conditions, IPs, container state, termination message) goes to the API, where the
+ * real controllers (Deployment, ReplicaSet, EndpointSlice, garbage collector) take it from. Graceful deletion is
+ * honoured: a pod marked for deletion is stopped, then removed with grace period 0, as the kubelet does.
+ */
+public final class NodeAgent implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(NodeAgent.class);
+    public static final String NODE = "tunnel-node";
+    public static final String ECHO_IMAGE = "tunnelops.local/echo";
+    private static final long RESTART_BACKOFF_SECONDS = 10;
+
+    private final KubernetesClient client;
+    private final String sshdImage;
+    private final Path workDir;
+    private final PodNetwork network;
+    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "node-agent");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+
+    /** A started pod: its IP and what runs for it (an sshd process or echo servers). */
+    private record Running(String uid, String ip, Process sshd, List<EchoServer> echoes, int restarts, Path dir) {
+    }
+
+    /**
+     * @param sshdImage the image this node "has" for sessions' sshd pods (run with Debian's OpenSSH); a pod asking
+     *        for any other image cannot start, as on a node that cannot pull it
+     */
+    public NodeAgent(KubernetesClient client, PodNetwork network, Path workDir, String sshdImage) {
+        this.client = client;
+        this.sshdImage = sshdImage;
+        this.network = network;
+        this.workDir = workDir.toAbsolutePath();
+    }
+
+    public NodeAgent start() {
+        register();
+        worker.scheduleWithFixedDelay(() -> guarded(this::heartbeat), 0, 10, TimeUnit.SECONDS);
+        informers.add(client.pods().inAnyNamespace().withField("spec.nodeName", NODE).inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Pod pod) {
+                worker.execute(() -> guarded(() -> onPod(pod)));
+            }
+
+            @Override
+            public void onUpdate(Pod oldPod, Pod pod) {
+                worker.execute(() -> guarded(() -> onPod(pod)));
+            }
+
+            @Override
+            public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
+                worker.execute(() -> guarded(() -> stop(key(pod))));
+            }
+        }));
+        // cluster DNS for the sshd: every Service's name in each pod's /etc/hosts
+        informers.add(client.services().inAnyNamespace().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Service service) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+
+            @Override
+            public void onUpdate(Service oldService, Service service) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+
+            @Override
+            public void onDelete(Service service, boolean deletedFinalStateUnknown) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+        }));
+        return this;
+    }
+
+    private static void guarded(Runnable action) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.warn("node agent: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- the Node
+
+    private void register() {
+        Map<String, Quantity> capacity = Map.of("cpu", new Quantity("2"), "memory", new Quantity("8Gi"),
+                "pods", new Quantity("110"), "ephemeral-storage", new Quantity("10Gi"));
+        client.resource(new NodeBuilder().withNewMetadata().withName(NODE)
+                .addToLabels("kubernetes.io/hostname", NODE).addToLabels("kubernetes.io/os", "linux")
+                .addToLabels("kubernetes.io/arch", "amd64").endMetadata()
+                .withNewSpec().endSpec().build()).createOr(NonDeletingOperation::update);
+        client.nodes().withName(NODE).editStatus(node -> {
+            node.setStatus(new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
+                    .withCapacity(capacity).withAllocatable(capacity)
+                    .addNewAddress().withType("InternalIP").withAddress(network.gateway()).endAddress()
+                    .addNewAddress().withType("Hostname").withAddress(NODE).endAddress()
+                    .withConditions(nodeReady())
+                    .withNewNodeInfo().withKubeletVersion("v1.34.0-tunnel-node-agent").withOperatingSystem("linux")
+                    .withArchitecture("amd64").withContainerRuntimeVersion("local://openssh")
+                    .withOsImage("Debian").withKernelVersion(System.getProperty("os.version")).withMachineID(NODE)
+                    .withSystemUUID(NODE).withBootID(NODE).withKubeProxyVersion("").endNodeInfo()
+                    .build());
+            return node;
+        });
+    }
+
+    private static io.fabric8.kubernetes.api.model.NodeCondition nodeReady() {
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        return new io.fabric8.kubernetes.api.model.NodeConditionBuilder().withType("Ready").withStatus("True")
+                .withReason("KubeletReady").withMessage("node agent is posting ready status")
+                .withLastHeartbeatTime(now).withLastTransitionTime(now).build();
+    }
+
+    /** The Lease the node lifecycle controller watches, and a fresh Ready condition now and then. */
+    private void heartbeat() {
+        String now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS)
+                .format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"));
+        client.resource(new LeaseBuilder().withNewMetadata().withName(NODE).withNamespace("kube-node-lease").endMetadata()
+                .withNewSpec().withHolderIdentity(NODE).withLeaseDurationSeconds(40)
+                .withRenewTime(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)).endSpec().build())
+                .createOr(NonDeletingOperation::update);
+        client.nodes().withName(NODE).editStatus(node -> {
+            node.getStatus().setConditions(List.of(nodeReady()));
+            return node;
+        });
+        LOG.tracef("node heartbeat %s", now);
+    }
+
+    // ---- pods
+
+    private void onPod(Pod pod) {
+        String key = key(pod);
+        Running current = running.get(key);
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+            stop(key);
+            try {
+                client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+                        .withGracePeriod(0).delete();
+            } catch (KubernetesClientException e) {
+                LOG.debugf("pod %s already gone: %s", key, e.getMessage());
+            }
+            return;
+        }
+        if (current != null && current.uid().equals(pod.getMetadata().getUid())) {
+            return;
+        }
+        if (current != null) {
+            stop(key); // a new pod of the same name
+        }
+        Container container = pod.getSpec().getContainers().get(0);
+        boolean sshd = SessionLabels.OPERATOR.equals(labels(pod).get(SessionLabels.MANAGED_BY));
+        if (sshd && sshdImage.equals(container.getImage())) {
+            startSshd(pod, 0);
+        } else if (ECHO_IMAGE.equals(container.getImage())) {
+            startEcho(pod);
+        } else {
+            writeStatus(pod, null, List.of(statusOf(container, new ContainerStateBuilder().withNewWaiting()
+                    .withReason("ErrImagePull").withMessage("image " + container.getImage() + " is not on node " + NODE
+                            + " and cannot be pulled: images are built on this machine, never pulled")
+                    .endWaiting().build(), false, 0, null)), "Pending");
+        }
+    }
+
+    private void startSshd(Pod pod, int restarts) {
+        String key = key(pod);
+        Secret secret = pod.getSpec().getVolumes().stream().filter(v -> v.getSecret() != null).findFirst()
+                .map(v -> client.secrets().inNamespace(pod.getMetadata().getNamespace())
+                        .withName(v.getSecret().getSecretName()).get())
+                .orElse(null);
+        if (secret == null) {
+            worker.schedule(() -> guarded(() -> retry(pod)), 500, TimeUnit.MILLISECONDS);
+            return;
+        }
+        Running previous = running.get(key);
+        String ip = previous != null ? previous.ip() : network.allocate();
+        Path dir = workDir.resolve(pod.getMetadata().getNamespace() + "_" + pod.getMetadata().getName());
+        // a restarted container keeps its pod's network namespace and IP
+        List<String> inNetwork = previous != null ? network.enter(key) : network.addPod(key, ip);
+        Process process = SshdContainer.start(pod.getSpec(), secret, dir, ip, inNetwork, hostsFile());
+        Running started = new Running(pod.getMetadata().getUid(), ip, process, List.of(), restarts, dir);
+        running.put(key, started);
+        LOG.infof("node agent: started sshd of pod %s at %s:%d", key, ip, SshdLayout.PORT);
+        Container container = pod.getSpec().getContainers().get(0);
+        ContainerState runningState = new ContainerStateBuilder().withNewRunning()
+                .withStartedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).endRunning().build();
+        writeStatus(pod, ip, List.of(statusOf(container, runningState, false, restarts, lastState(pod))), "Running");
+        probeReadiness(pod, started);
+        process.onExit().thenRun(() -> worker.execute(() -> guarded(() -> exited(pod, started))));
+    }
+
+    private void retry(Pod pod) {
+        Pod current = client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).get();
+        if (current != null && current.getMetadata().getDeletionTimestamp() == null && !running.containsKey(key(current))) {
+            onPod(current);
+        }
+    }
+
+    /** The readiness probe (tcpSocket on the sshd port), every 200 ms until it passes. */
+    private void probeReadiness(Pod pod, Running started) {
+        worker.schedule(() -> guarded(() -> {
+            if (running.get(key(pod)) != started || !started.sshd().isAlive()) {
+                return;
+            }
+            if (accepts(started.ip(), SshdLayout.PORT)) {
+                Container container = pod.getSpec().getContainers().get(0);
+                ContainerState state = new ContainerStateBuilder().withNewRunning()
+                        .withStartedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).endRunning().build();
+                writeStatus(pod, started.ip(), List.of(statusOf(container, state, true, started.restarts(),
+                        lastState(pod))), "Running");
+            } else {
+                probeReadiness(pod, started);
+            }
+        }), 200, TimeUnit.MILLISECONDS);
+    }
+
+    /** The container ended: its termination message goes to the status; restartPolicy Always restarts it later. */
+    private void exited(Pod pod, Running started) {
+        if (running.get(key(pod)) != started) {
+            return; // stopped by us
+        }
+        int exitCode = started.sshd().exitValue();
+        String message = SshdContainer.terminationMessage(started.dir());
+        LOG.infof("node agent: sshd of pod %s exited with %d", key(pod), exitCode);
+        ContainerState terminated = new ContainerStateBuilder().withNewTerminated().withExitCode(exitCode)
+                .withReason(exitCode == 0 ? "Completed" : "Error").withMessage(message.isEmpty() ? null : message)
+                .withFinishedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).endTerminated().build();
+        Container container = pod.getSpec().getContainers().get(0);
+        writeStatus(pod, started.ip(), List.of(statusOf(container, terminated, false, started.restarts(), null)), "Running");
+        worker.schedule(() -> guarded(() -> {
+            Pod current = client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName()).get();
+            if (current != null && current.getMetadata().getDeletionTimestamp() == null
+                    && running.get(key(pod)) == started) {
+                startSshd(current, started.restarts() + 1);
+            }
+        }), RESTART_BACKOFF_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private void startEcho(Pod pod) {
+        String key = key(pod);
+        String ip = network.allocate();
+        network.addHostAddress(ip); // served from this JVM, on the bridge
+        List<EchoServer> echoes = new ArrayList<>();
+        Container container = pod.getSpec().getContainers().get(0);
+        for (ContainerPort port : container.getPorts() == null ? List.<ContainerPort>of() : container.getPorts()) {
+            echoes.add(new EchoServer(ip, port.getContainerPort()));
+        }
+        running.put(key, new Running(pod.getMetadata().getUid(), ip, null, echoes, 0, null));
+        ContainerState state = new ContainerStateBuilder().withNewRunning()
+                .withStartedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).endRunning().build();
+        writeStatus(pod, ip, List.of(statusOf(container, state, true, 0, null)), "Running");
+    }
+
+    private void stop(String key) {
+        Running pod = running.remove(key);
+        if (pod == null) {
+            return;
+        }
+        if (pod.sshd() != null) {
+            SshdContainer.stop(pod.sshd());
+            network.removePod(key);
+            SshdContainer.deleteTree(pod.dir());
+        }
+        for (EchoServer echo : pod.echoes()) {
+            try {
+                echo.close();
+            } catch (java.io.IOException e) {
+                LOG.debug("echo server close", e);
+            }
+        }
+        LOG.infof("node agent: stopped pod %s", key);
+    }
+
+    private static ContainerState lastState(Pod pod) {
+        return pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null ? null
+                : pod.getStatus().getContainerStatuses().stream().map(ContainerStatus::getState)
+                        .filter(s -> s != null && s.getTerminated() != null).findFirst().orElse(null);
+    }
+
+    private static ContainerStatus statusOf(Container container, ContainerState state, boolean ready, int restarts,
+            ContainerState last) {
+        return new ContainerStatusBuilder().withName(container.getName()).withImage(container.getImage())
+                .withImageID("").withContainerID(state.getWaiting() != null ? null : "local://" + container.getName())
+                .withState(state).withLastState(last).withReady(ready).withStarted(state.getRunning() != null)
+                .withRestartCount(restarts).build();
+    }
+
+    private void writeStatus(Pod pod, String ip, List<ContainerStatus> containers, String phase) {
+        boolean ready = containers.stream().allMatch(c -> Boolean.TRUE.equals(c.getReady()));
+        String now = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        List<PodCondition> conditions = List.of(
+                condition("PodScheduled", true, now), condition("Initialized", true, now),
+                condition("ContainersReady", ready, now), condition("Ready", ready, now));
+        try {
+            client.pods().inNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
+                    .editStatus(p -> {
+                        var status = p.getStatus();
+                        status.setPhase(phase);
+                        status.setHostIP(network.gateway());
+                        status.setHostIPs(List.of(new io.fabric8.kubernetes.api.model.HostIP(network.gateway())));
+                        if (ip != null) {
+                            status.setPodIP(ip);
+                            status.setPodIPs(List.of(new PodIP(ip)));
+                        }
+                        if (status.getStartTime() == null) {
+                            status.setStartTime(now);
+                        }
+                        status.setConditions(conditions.stream().map(c -> keepTransition(status.getConditions(), c)).toList());
+                        status.setContainerStatuses(containers);
+                        return p;
+                    });
+        } catch (KubernetesClientException e) {
+            LOG.debugf("status of pod %s not written: %s", key(pod), e.getMessage());
+        }
+    }
+
+    private static PodCondition condition(String type, boolean status, String now) {
+        return new PodConditionBuilder().withType(type).withStatus(status ? "True" : "False").withLastTransitionTime(now)
+                .withLastProbeTime(null).build();
+    }
+
+    private static PodCondition keepTransition(List<PodCondition> existing, PodCondition wanted) {
+        return existing == null ? wanted : existing.stream()
+                .filter(c -> c.getType().equals(wanted.getType()) && c.getStatus().equals(wanted.getStatus()))
+                .findFirst().orElse(wanted);
+    }
+
+    // ---- cluster DNS
+
+    private String hostsFile() {
+        StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");
+        client.services().inAnyNamespace().list().getItems().stream()
+                .filter(s -> s.getSpec() != null && s.getSpec().getClusterIP() != null
+                        && !s.getSpec().getClusterIP().isBlank() && !"None".equals(s.getSpec().getClusterIP()))
+                .sorted(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()))
+                .forEach(s -> {
+                    String fqdn = s.getMetadata().getName() + "." + s.getMetadata().getNamespace() + ".svc";
+                    hosts.append(s.getSpec().getClusterIP()).append(' ').append(fqdn).append(".cluster.local ")
+                            .append(fqdn).append('\n');
+                });
+        return hosts.toString();
+    }
+
+    private void refreshHosts() {
+        String hosts = hostsFile();
+        running.values().stream().filter(r -> r.dir() != null).forEach(r -> SshdContainer.writeHosts(r.dir(), hosts));
+    }
+
+    /** The sshd processes running now, by "namespace/pod". */
+    public Map<String, Long> runningSshds() {
+        Map<String, Long> pids = new java.util.TreeMap<>();
+        running.forEach((key, pod) -> {
+            if (pod.sshd() != null && pod.sshd().isAlive()) {
+                pids.put(key, pod.sshd().pid());
+            }
+        });
+        return pids;
+    }
+
+    @Override
+    public void close() {
+        informers.forEach(SharedIndexInformer::stop);
+        try {
+            worker.submit(() -> new ArrayList<>(running.keySet()).forEach(this::stop)).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            new ArrayList<>(running.keySet()).forEach(this::stop);
+        }
+        worker.shutdownNow();
+    }
+
+    private static boolean accepts(String address, int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(address, port), 200);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    private static Map<String, String> labels(Pod pod) {
+        return pod.getMetadata().getLabels() == null ? Map.of() : pod.getMetadata().getLabels();
+    }
+
+    private static String key(Pod pod) {
+        return pod.getMetadata().getNamespace() + "/" + pod.getMetadata().getName();
+    }
+}
