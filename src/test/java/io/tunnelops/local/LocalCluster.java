@@ -1,16 +1,7 @@
 package io.tunnelops.local;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 import io.tunnelops.testing.EchoServer;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -31,7 +21,7 @@ import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
  * Local mode: a whole "cluster" on one machine with no Kubernetes, started by one command. It runs the embedded
  * Kubernetes API ({@link EmbeddedApiServer}) with the CRDs of deploy/crds, the real operator as a child process
  * ({@code target/quarkus-app}), the {@link LocalPodRunner} standing in for the kubelet (each session's sshd runs with
- * Debian's OpenSSH on a loopback address), and a demo target: the Service {@code echo} (namespace default, TCP 7000)
+ * Debian's OpenSSH in a network namespace of its own), and a demo target: the Service {@code echo} (namespace default, TCP 7000)
  * with an echo server on its cluster IP. Users then work with the real kubectl and ssh, as against a cluster.
  *
  * <p>{@link #main} is the command ({@code ./mvnw -q -DskipTests package exec:java@local-cluster}); tests use
@@ -45,8 +35,6 @@ public final class LocalCluster implements AutoCloseable {
     public static final String ECHO_SERVICE = "echo";
     public static final int ECHO_PORT = 7000;
 
-    private static final Duration OPERATOR_START = Duration.ofSeconds(90);
-    private static final Duration OPERATOR_STOP = Duration.ofSeconds(5);
 
     /**
      * @param apiPort the embedded API server's port on 127.0.0.1 (0: any free port)
@@ -82,9 +70,8 @@ public final class LocalCluster implements AutoCloseable {
     private final List<AutoCloseable> started = new ArrayList<>();
     private EmbeddedApiServer api;
     private LocalPodRunner runner;
-    private Process operator;
+    private OperatorProcess operator;
     private String echoAddress;
-    private int operatorHttpPort;
     private Duration startup;
     private boolean closed;
 
@@ -138,8 +125,8 @@ public final class LocalCluster implements AutoCloseable {
         started.add(runner);
         echoAddress = startEchoTarget(client);
 
-        operator = startOperator(operatorJar);
-        awaitOperatorReady();
+        operator = OperatorProcess.start(options.projectDir(), kubeconfig(),
+                Map.of("QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", api.url()), operatorLog());
         startup = Duration.ofNanos(System.nanoTime() - begin);
     }
 
@@ -161,55 +148,6 @@ public final class LocalCluster implements AutoCloseable {
             sleep(Duration.ofMillis(50));
         }
         throw new IllegalStateException("the local pod runner gave the Service echo no cluster IP within 15 s");
-    }
-
-    private Process startOperator(Path operatorJar) {
-        operatorHttpPort = freePort();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-jar", operatorJar.toString())
-                .directory(options.projectDir().toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.to(operatorLog().toFile()));
-        Map<String, String> env = builder.environment();
-        // only this cluster: no KUBERNETES_MASTER or the like from the user's shell may redirect the operator
-        env.keySet().removeIf(k -> k.startsWith("KUBERNETES_") || k.startsWith("QUARKUS_"));
-        env.put("KUBECONFIG", kubeconfig().toString());
-        env.put("QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", api.url());
-        env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
-        env.put("QUARKUS_HTTP_PORT", String.valueOf(operatorHttpPort));
-        try {
-            return builder.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot start the operator (" + java + " -jar " + operatorJar + ")", e);
-        }
-    }
-
-    /** Ready means its controller watches the API: /q/health/ready answers 200. */
-    private void awaitOperatorReady() {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        URI ready = URI.create("http://127.0.0.1:" + operatorHttpPort + "/q/health/ready");
-        long deadline = System.nanoTime() + OPERATOR_START.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!operator.isAlive()) {
-                throw new IllegalStateException("the operator exited with " + operator.exitValue() + "; its log ("
-                        + operatorLog() + ") ends with:\n" + tail(operatorLog(), 30));
-            }
-            try {
-                HttpResponse<Void> response = http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2))
-                        .build(), HttpResponse.BodyHandlers.discarding());
-                if (response.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            sleep(Duration.ofMillis(200));
-        }
-        throw new IllegalStateException("the operator was not ready within " + OPERATOR_START.toSeconds()
-                + " s; its log (" + operatorLog() + ") ends with:\n" + tail(operatorLog(), 30));
     }
 
     public Path kubeconfig() {
@@ -269,7 +207,7 @@ public final class LocalCluster implements AutoCloseable {
     public synchronized void close() {
         closed = true;
         if (operator != null) {
-            stopProcessTree(operator);
+            operator.close();
             operator = null;
         }
         for (int i = started.size() - 1; i >= 0; i--) {
@@ -282,19 +220,6 @@ public final class LocalCluster implements AutoCloseable {
         }
         started.clear();
         runner = null;
-    }
-
-    private static void stopProcessTree(Process process) {
-        List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
-        all.add(process.toHandle());
-        all.forEach(ProcessHandle::destroy);
-        for (ProcessHandle handle : all) {
-            try {
-                handle.onExit().get(OPERATOR_STOP.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                handle.destroyForcibly();
-            }
-        }
     }
 
     /** The one command of local mode: starts everything, prints the walkthrough, runs until SIGINT or SIGTERM. */
@@ -322,23 +247,6 @@ public final class LocalCluster implements AutoCloseable {
 
     // ---- helpers
 
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static String tail(Path file, int lines) {
-        try {
-            List<String> all = Files.readAllLines(file);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-        } catch (IOException e) {
-            return "(cannot read " + file + ": " + e.getMessage() + ")";
-        }
-    }
 
     private static void sleep(Duration duration) {
         try {
