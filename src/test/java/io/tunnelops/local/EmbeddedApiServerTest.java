@@ -29,6 +29,7 @@ import io.tunnelops.api.v1alpha1.Endpoint;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.api.v1alpha1.TunnelSessionStatus;
+import io.tunnelops.testing.Kubectl;
 
 /**
  * The real kubectl against the embedded API server, with no operator: what local mode's walkthrough needs of the
@@ -204,73 +205,5 @@ class EmbeddedApiServerTest {
             rows.add(cells);
         }
         return rows;
-    }
-
-    /** The real kubectl with its own kubeconfig and discovery cache; missing, it fails with the package to install. */
-    record Kubectl(Path kubeconfig, Path cacheDir) {
-
-        record Result(int exitCode, String stdout, String stderr) {
-        }
-
-        static void requireInstalled() {
-            boolean found = Arrays.stream(System.getenv().getOrDefault("PATH", "/usr/bin").split(":"))
-                    .anyMatch(d -> Files.isExecutable(Path.of(d, "kubectl")));
-            if (!found) {
-                fail("kubectl is missing: install the Debian package kubernetes-client (bash .ci/run does)");
-            }
-        }
-
-        Result run(String... args) {
-            requireInstalled();
-            List<String> command = new ArrayList<>(List.of("kubectl", "--kubeconfig", kubeconfig.toString()));
-            command.addAll(List.of(args));
-            try {
-                ProcessBuilder builder = new ProcessBuilder(command);
-                // a discovery cache of its own: the user's ~/.kube/cache may hold another server at this address
-                builder.environment().put("KUBECACHEDIR", cacheDir.toString());
-                Process process = builder.start();
-                process.getOutputStream().close();
-                CompletableFuture<byte[]> stderr = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
-                byte[] stdout = process.getInputStream().readAllBytes();
-                if (!process.waitFor(90, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    fail("timed out: " + command);
-                }
-                return new Result(process.exitValue(), new String(stdout, StandardCharsets.UTF_8),
-                        new String(stderr.join(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new AssertionError("could not run " + command, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError(e);
-            }
-        }
-
-        /** 32 for kubectl v1.32.4, 20 for Debian's kubernetes-client (v1.20.2). */
-        int clientMinorVersion() {
-            String version = succeed("version", "--client", "-o", "json");
-            java.util.regex.Matcher minor = java.util.regex.Pattern.compile("\"minor\":\\s*\"(\\d+)").matcher(version);
-            if (!minor.find()) {
-                fail("no client minor version in: " + version);
-            }
-            return Integer.parseInt(minor.group(1));
-        }
-
-        String succeed(String... args) {
-            Result result = run(args);
-            if (result.exitCode() != 0) {
-                fail("kubectl " + String.join(" ", args) + " exited " + result.exitCode() + ": " + result.stderr()
-                        + result.stdout());
-            }
-            return result.stdout();
-        }
-
-        private static byte[] readAll(java.io.InputStream in) {
-            try {
-                return in.readAllBytes();
-            } catch (IOException e) {
-                return new byte[0];
-            }
-        }
     }
 }

@@ -40,20 +40,20 @@ class LocalModeIT {
     private static final Path STATE = Path.of("target/local-mode-it").toAbsolutePath();
 
     private static LocalCluster cluster;
-    private static EmbeddedApiServerTest.Kubectl kubectl;
+    private static io.tunnelops.testing.Kubectl kubectl;
     private static long clusterStarted;
     private static Process tunnel;
 
     @BeforeAll
     static void startLocalCluster() throws IOException {
-        EmbeddedApiServerTest.Kubectl.requireInstalled();
+        io.tunnelops.testing.Kubectl.requireInstalled();
         OpenSshTools.requireTool("ssh");
         OpenSshTools.requireTool("ssh-keygen");
         Files.createDirectories(STATE);
         clusterStarted = System.nanoTime();
         cluster = LocalCluster.start(new LocalCluster.Options(0, Path.of("").toAbsolutePath(), STATE,
                 Path.of("/var/lib/tunnel-operator-local/local-mode-it-" + ProcessHandle.current().pid())));
-        kubectl = new EmbeddedApiServerTest.Kubectl(cluster.kubeconfig(), STATE.resolve("kube-cache"));
+        kubectl = new io.tunnelops.testing.Kubectl(cluster.kubeconfig(), STATE.resolve("kube-cache"));
     }
 
     @AfterAll

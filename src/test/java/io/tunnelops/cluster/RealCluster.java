@@ -1,0 +1,248 @@
+package io.tunnelops.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import com.marcnuri.helm.Helm;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.tunnelops.local.OperatorProcess;
+import io.tunnelops.local.PodNetwork;
+import io.tunnelops.testing.Kubectl;
+
+/**
+ * A real Kubernetes control plane for the tests (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, built
+ * here from Kubernetes' own Go modules and started by {@code bin/cluster}), with the {@link NodeAgent} as its node, the
+ * {@link ServiceProxy} for Service addresses, our CRDs, the chart's ServiceAccount and RBAC, and the operator running
+ * as that ServiceAccount (never as admin, so a missing permission fails a test). One per test JVM: started by the
+ * first test that asks, stopped when the test plan ends or the JVM exits; a run killed half way is cleaned up by the
+ * next one, which starts with {@code bin/cluster down --purge} of the same directory.
+ */
+public final class RealCluster implements AutoCloseable {
+
+    public static final String OPERATOR_NAMESPACE = "tunnel-operator";
+    public static final String OPERATOR_ACCOUNT = "tunnel-operator";
+    /** The operator's default sshd image: the one image the node agent has. */
+    public static final String SSHD_IMAGE = "ghcr.io/tunnelops/sshd:0.1.0";
+
+    private static RealCluster shared;
+
+    private final Path project = Path.of("").toAbsolutePath();
+    private final Path dir = project.resolve("target/cluster/it");
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private Map<String, String> env;
+    private KubernetesClient admin;
+    private Kubectl kubectl;
+    private PodNetwork network;
+    private NodeAgent agent;
+    private OperatorProcess operator;
+    private Duration startup;
+
+    private RealCluster() {
+    }
+
+    /** The cluster of this test JVM, started on first use. */
+    public static synchronized RealCluster shared() {
+        if (shared == null) {
+            RealCluster cluster = new RealCluster();
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "real-cluster-stop"));
+            try {
+                cluster.start();
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
+            }
+            shared = cluster;
+        }
+        return shared;
+    }
+
+    private void start() {
+        long begin = System.nanoTime();
+        clusterCommand("down", "--dir", dir.toString(), "--purge"); // whatever a killed run left
+        String up = clusterCommand("up", "--dir", dir.toString());
+        env = readEnv(dir.resolve("env"));
+        Path adminKubeconfig = Path.of(env.get("KUBECONFIG"));
+        admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(read(adminKubeconfig))).build();
+        started.add(admin);
+        kubectl = new Kubectl(Path.of(env.get("BIN"), "kubectl"), adminKubeconfig, dir.resolve("kube-cache"));
+        if (!up.contains("up")) {
+            throw new IllegalStateException("bin/cluster up said: " + up);
+        }
+
+        kubectl.succeed("apply", "-f", project.resolve("deploy/crds").toString());
+        kubectl.succeed("wait", "--for=condition=Established", "--timeout=60s",
+                "crd/tunnelsessions.tunnelops.io", "crd/tunnelpolicies.tunnelops.io");
+        installOperatorAccount();
+
+        network = PodNetwork.create(env.get("SERVICE_CIDR"));
+        started.add(network);
+        started.add(new ServiceProxy(admin, network, env.get("SERVICE_CIDR")).start());
+        agent = new NodeAgent(admin, network, Path.of("/var/lib/tunnel-operator-local/node-" + ProcessHandle.current().pid()),
+                SSHD_IMAGE).start();
+        started.add(agent);
+        startOperator();
+        startup = Duration.ofNanos(System.nanoTime() - begin);
+    }
+
+    /** The chart's ServiceAccount, ClusterRole and bindings, exactly as `helm install` would create them. */
+    private void installOperatorAccount() {
+        admin.resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build())
+                .createOr(NonDeletingOperation::update);
+        String rendered = new Helm(project.resolve("deploy/helm/tunnel-operator")).template().withName("tunnel-operator")
+                .withNamespace(OPERATOR_NAMESPACE).call();
+        String rbac = List.of(rendered.split("(?m)^---\\s*$")).stream()
+                .filter(doc -> doc.matches("(?s).*\\nkind: (ServiceAccount|ClusterRole|ClusterRoleBinding|RoleBinding)\\n.*"))
+                .collect(Collectors.joining("\n---\n"));
+        Kubectl.Result applied = kubectl.runWithInput(rbac, "apply", "-f", "-");
+        if (applied.exitCode() != 0) {
+            throw new IllegalStateException("the chart's RBAC was refused: " + applied.stderr());
+        }
+    }
+
+    /** The operator with a token of its ServiceAccount: what the chart's pod would have. */
+    public void startOperator() {
+        String token = admin.serviceAccounts().inNamespace(OPERATOR_NAMESPACE).withName(OPERATOR_ACCOUNT)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(24 * 3600L).endSpec().build())
+                .getStatus().getToken();
+        Path kubeconfig = dir.resolve("operator.kubeconfig");
+        write(kubeconfig, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: real
+                  cluster:
+                    server: %s
+                    certificate-authority-data: %s
+                users:
+                - name: %s
+                  user:
+                    token: %s
+                contexts:
+                - name: operator
+                  context: {cluster: real, user: %s}
+                current-context: operator
+                """.formatted(env.get("API_URL"), Base64.getEncoder().encodeToString(
+                        read(Path.of(env.get("CLUSTER_DIR"), "pki", "ca.crt")).getBytes(StandardCharsets.UTF_8)),
+                "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT, token,
+                "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT));
+        operator = OperatorProcess.start(project, kubeconfig, Map.of(), dir.resolve("operator.log"));
+    }
+
+    public OperatorProcess operator() {
+        return operator;
+    }
+
+    public KubernetesClient admin() {
+        return admin;
+    }
+
+    public Kubectl kubectl() {
+        return kubectl;
+    }
+
+    public NodeAgent node() {
+        return agent;
+    }
+
+    public Map<String, String> env() {
+        return env;
+    }
+
+    public Duration startupTime() {
+        return startup;
+    }
+
+    /** A fresh namespace under the restricted Pod Security Standard, as a platform team would set it. */
+    public String namespace(String prefix) {
+        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 6);
+        admin.resource(new NamespaceBuilder().withNewMetadata().withName(name)
+                .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                .addToLabels("pod-security.kubernetes.io/enforce-version", "latest").endMetadata().build()).create();
+        return name;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (operator != null) {
+            operator.close();
+            operator = null;
+        }
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            } catch (Exception e) {
+                System.err.println("real cluster: stopping " + started.get(i).getClass().getSimpleName() + " failed: " + e);
+            }
+        }
+        started.clear();
+        if (env != null || Files.isDirectory(dir)) {
+            clusterCommand("down", "--dir", dir.toString());
+            env = null;
+        }
+    }
+
+    private String clusterCommand(String... args) {
+        List<String> command = new ArrayList<>(List.of(project.resolve("bin/cluster").toString()));
+        command.addAll(List.of(args));
+        try {
+            Process process = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true).start();
+            process.getOutputStream().close();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+            }
+            return output;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, String> readEnv(Path file) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String line : read(file).split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0 && !line.startsWith("#")) {
+                values.put(line.substring(0, eq).replaceFirst("^export ", ""),
+                        line.substring(eq + 1).replaceAll("^[\"']|[\"']$", ""));
+            }
+        }
+        return values;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void write(Path file, String content) {
+        try {
+            Files.writeString(file, content);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
