@@ -24,14 +24,14 @@ import io.tunnelops.testing.TcpProbe;
  * A user holding only what a session publishes: its status, and the items of its credentials Secret. Runs the real
  * OpenSSH client with StrictHostKeyChecking=yes against the known_hosts the operator published.
  */
-final class SessionUser {
+public final class SessionUser {
 
-    final TunnelSession session;
+    public final TunnelSession session;
     final Path dir;
     final Path key;
     final Path knownHosts;
 
-    SessionUser(TunnelSession session, Map<String, String> secretItems, Path dir, Path ownKey) throws IOException {
+    public SessionUser(TunnelSession session, Map<String, String> secretItems, Path dir, Path ownKey) throws IOException {
         this.session = session;
         this.dir = Files.createDirectories(dir);
         this.knownHosts = dir.resolve("known_hosts");
@@ -44,7 +44,7 @@ final class SessionUser {
     }
 
     /** ssh with the user's files, then the given arguments. */
-    List<String> ssh(String... args) {
+    public List<String> ssh(String... args) {
         List<String> command = new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-o", "BatchMode=yes",
                 "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts, "-o", "IdentitiesOnly=yes",
                 "-i", key.toString(), "-o", "ConnectTimeout=5", "-o", "ExitOnForwardFailure=yes"));
@@ -53,26 +53,26 @@ final class SessionUser {
     }
 
     /** The status' sshCommand, word for word, with the user's credentials. */
-    List<String> publishedCommand() {
+    public List<String> publishedCommand() {
         String[] words = session.getStatus().getSshCommand().split(" ");
         assertEquals("ssh", words[0]);
         return ssh(Arrays.copyOfRange(words, 1, words.length));
     }
 
-    String host() {
+    public String host() {
         return session.getStatus().getEndpoint().getHost();
     }
 
-    String port() {
+    public String port() {
         return String.valueOf(session.getStatus().getEndpoint().getPort());
     }
 
-    static Process start(List<String> command, Path log) throws IOException {
+    public static Process start(List<String> command, Path log) throws IOException {
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 
     /** Runs to the end; the exit code and all output. */
-    static OpenSshTools.Result run(List<String> command, String stdin) throws Exception {
+    public static OpenSshTools.Result run(List<String> command, String stdin) throws Exception {
         OpenSshTools.requireTool(command.get(0));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         try (OutputStream in = process.getOutputStream()) {
@@ -89,12 +89,12 @@ final class SessionUser {
     }
 
     /** Sends bytes through a local port and returns what comes back before the other side closes or times out. */
-    static String roundTrip(int localPort, String message) throws IOException {
+    public static String roundTrip(int localPort, String message) throws IOException {
         return TcpProbe.roundTrip(localPort, message);
     }
 
     /** True when a connection through the local port gets nothing back: closed or reset by the other side. */
-    static boolean refused(int localPort) {
+    public static boolean refused(int localPort) {
         try {
             return roundTrip(localPort, "ping").isEmpty();
         } catch (IOException e) {
@@ -103,11 +103,11 @@ final class SessionUser {
     }
 
     /** Opens and closes a bare TCP connection, as a kubelet probe does; true when it went through. */
-    static boolean connectsAndCloses(String host, int port) {
+    public static boolean connectsAndCloses(String host, int port) {
         return TcpProbe.accepts(host, port);
     }
 
-    static boolean listening(int localPort) {
+    public static boolean listening(int localPort) {
         return TcpProbe.accepts("127.0.0.1", localPort);
     }
 }
