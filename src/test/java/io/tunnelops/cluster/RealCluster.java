@@ -80,7 +80,9 @@ public final class RealCluster implements AutoCloseable {
         String up = clusterCommand("up", "--dir", dir.toString());
         env = readEnv(dir.resolve("env"));
         Path adminKubeconfig = Path.of(env.get("KUBECONFIG"));
-        admin = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(read(adminKubeconfig))).build();
+        Config config = Config.fromKubeconfig(read(adminKubeconfig));
+        config.setClientKeyAlgo(keyAlgorithm(config.getClientKeyData())); // Fabric8 guesses RSA for a PKCS#8 key
+        admin = new KubernetesClientBuilder().withConfig(config).build();
         started.add(admin);
         kubectl = new Kubectl(Path.of(env.get("BIN"), "kubectl"), adminKubeconfig, dir.resolve("kube-cache"));
         if (!up.contains("up")) {
@@ -215,6 +217,24 @@ public final class RealCluster implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** "EC" or "RSA", from the PKCS#8 key's own algorithm identifier. */
+    private static String keyAlgorithm(String base64Pem) {
+        if (base64Pem == null) {
+            return "RSA";
+        }
+        String pem = new String(Base64.getDecoder().decode(base64Pem), StandardCharsets.US_ASCII);
+        if (pem.contains("BEGIN EC PRIVATE KEY")) {
+            return "EC";
+        }
+        byte[] der = Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
+        try {
+            java.security.KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+            return "EC";
+        } catch (java.security.GeneralSecurityException e) {
+            return "RSA";
         }
     }
 
