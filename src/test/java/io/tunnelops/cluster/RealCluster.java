@@ -45,7 +45,9 @@ public final class RealCluster implements AutoCloseable {
     private static RealCluster shared;
 
     private final Path project = Path.of("").toAbsolutePath();
-    private final Path dir = project.resolve("target/cluster/it");
+    /** TUNNEL_IT_CLUSTER_DIR moves it, so that two checkouts on one machine can each run their own. */
+    private final Path dir = Path.of(System.getenv().getOrDefault("TUNNEL_IT_CLUSTER_DIR",
+            project.resolve("target/cluster/it").toString())).toAbsolutePath();
     private final List<AutoCloseable> started = new ArrayList<>();
     private Map<String, String> env;
     private KubernetesClient admin;
