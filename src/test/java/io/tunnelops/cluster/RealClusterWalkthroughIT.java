@@ -1,6 +1,8 @@
 package io.tunnelops.cluster;
 
-import static org.awaitility.Awaitility.await;
+import static io.tunnelops.cluster.ClusterFixtures.assertNothingLeft;
+import static io.tunnelops.cluster.ClusterFixtures.echoTarget;
+import static io.tunnelops.cluster.ClusterFixtures.secretItems;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,55 +123,5 @@ class RealClusterWalkthroughIT {
         } finally {
             watch.destroy();
         }
-    }
-
-    /** No Deployment, ReplicaSet, Pod, Service, EndpointSlice, Secret or NetworkPolicy of the session remains. */
-    static void assertNothingLeft(String ns, String session) {
-        await().atMost(60, TimeUnit.SECONDS).untilAsserted(() -> {
-            List<String> left = new ArrayList<>();
-            String selector = SessionLabels.SESSION + "=" + session;
-            admin.apps().deployments().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
-                    .forEach(d -> left.add("deployment/" + d.getMetadata().getName()));
-            admin.apps().replicaSets().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
-                    .forEach(r -> left.add("replicaset/" + r.getMetadata().getName()));
-            admin.pods().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
-                    .forEach(p -> left.add("pod/" + p.getMetadata().getName()));
-            admin.services().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
-                    .forEach(s -> left.add("service/" + s.getMetadata().getName()));
-            admin.discovery().v1().endpointSlices().inNamespace(ns)
-                    .withLabel("kubernetes.io/service-name", session + "-sshd").list().getItems()
-                    .forEach(e -> left.add("endpointslice/" + e.getMetadata().getName()));
-            admin.secrets().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
-                    .forEach(s -> left.add("secret/" + s.getMetadata().getName()));
-            admin.network().v1().networkPolicies().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list()
-                    .getItems().forEach(n -> left.add("networkpolicy/" + n.getMetadata().getName()));
-            assertEquals(List.of(), left, "left behind by " + selector);
-            assertTrue(cluster.node().runningSshds().keySet().stream().noneMatch(k -> k.startsWith(ns + "/" + session)),
-                    "an sshd still runs: " + cluster.node().runningSshds());
-        });
-    }
-
-    /** A Service with one echo pod behind it (the node agent serves the echo image on the pod's IP). */
-    static void echoTarget(String ns, String name, int port) {
-        admin.resource(new PodBuilder().withNewMetadata().withName(name + "-0").withNamespace(ns).addToLabels("app", name)
-                .endMetadata().withNewSpec().withAutomountServiceAccountToken(false)
-                .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10002L).withNewSeccompProfile()
-                .withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
-                .addNewContainer().withName("echo").withImage(NodeAgent.ECHO_IMAGE)
-                .addNewPort().withContainerPort(port).endPort()
-                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL")
-                .endCapabilities().endSecurityContext().endContainer().endSpec().build()).create();
-        admin.resource(new ServiceBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
-                .withNewSpec().addToSelector("app", name).addNewPort().withName("main").withPort(port)
-                .withNewTargetPort(port).endPort().endSpec().build()).create();
-        await().atMost(60, TimeUnit.SECONDS).until(() -> admin.discovery().v1().endpointSlices().inNamespace(ns)
-                .withLabel("kubernetes.io/service-name", name).list().getItems().stream()
-                .anyMatch(s -> s.getEndpoints() != null && !s.getEndpoints().isEmpty()));
-    }
-
-    static Map<String, String> secretItems(String ns, String name) {
-        return admin.secrets().inNamespace(ns).withName(name).get().getData().entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey,
-                        e -> new String(Base64.getDecoder().decode(e.getValue()), StandardCharsets.UTF_8)));
     }
 }
