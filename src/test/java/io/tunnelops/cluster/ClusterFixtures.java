@@ -55,7 +55,14 @@ public final class ClusterFixtures {
 
     /** A Service with one echo pod behind it (the node agent serves the echo image on the pod's IP). */
     public static void echoTarget(String ns, String name, int port) {
-        admin().resource(new PodBuilder().withNewMetadata().withName(name + "-0").withNamespace(ns).addToLabels("app", name)
+        echoTarget(admin(), ns, name, port);
+    }
+
+    public static void echoTarget(KubernetesClient admin, String ns, String name, int port) {
+        if (admin.services().inNamespace(ns).withName(name).get() != null) {
+            return; // already there (a node restarted by hand)
+        }
+        admin.resource(new PodBuilder().withNewMetadata().withName(name + "-0").withNamespace(ns).addToLabels("app", name)
                 .endMetadata().withNewSpec().withAutomountServiceAccountToken(false)
                 .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10002L).withNewSeccompProfile()
                 .withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
@@ -63,10 +70,10 @@ public final class ClusterFixtures {
                 .addNewPort().withContainerPort(port).endPort()
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL")
                 .endCapabilities().endSecurityContext().endContainer().endSpec().build()).create();
-        admin().resource(new ServiceBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
+        admin.resource(new ServiceBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
                 .withNewSpec().addToSelector("app", name).addNewPort().withName("main").withPort(port)
                 .withNewTargetPort(port).endPort().endSpec().build()).create();
-        await().atMost(60, TimeUnit.SECONDS).until(() -> admin().discovery().v1().endpointSlices().inNamespace(ns)
+        await().atMost(60, TimeUnit.SECONDS).until(() -> admin.discovery().v1().endpointSlices().inNamespace(ns)
                 .withLabel("kubernetes.io/service-name", name).list().getItems().stream()
                 .anyMatch(s -> s.getEndpoints() != null && !s.getEndpoints().isEmpty()));
     }

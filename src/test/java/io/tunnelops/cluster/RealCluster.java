@@ -82,9 +82,7 @@ public final class RealCluster implements AutoCloseable {
         clusterCommand("up", "--dir", dir.toString());
         env = readEnv(dir.resolve("env"));
         Path adminKubeconfig = Path.of(env.get("KUBECONFIG"));
-        Config config = Config.fromKubeconfig(read(adminKubeconfig));
-        config.setClientKeyAlgo(keyAlgorithm(config.getClientKeyData())); // Fabric8 guesses RSA for a PKCS#8 key
-        admin = new KubernetesClientBuilder().withConfig(config).build();
+        admin = new KubernetesClientBuilder().withConfig(adminConfig(adminKubeconfig)).build();
         started.add(admin);
         kubectl = new Kubectl(Path.of(env.get("BIN"), "kubectl"), adminKubeconfig, dir.resolve("kube-cache"));
 
@@ -219,25 +217,11 @@ public final class RealCluster implements AutoCloseable {
         }
     }
 
-    /** "EC" or "RSA", from the PKCS#8 key's own algorithm identifier. */
-    private static String keyAlgorithm(String base64Pem) {
-        if (base64Pem == null) {
-            return "RSA";
-        }
-        String pem = new String(Base64.getDecoder().decode(base64Pem), StandardCharsets.US_ASCII);
-        if (pem.contains("BEGIN EC PRIVATE KEY")) {
-            return "EC";
-        }
-        byte[] der = Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
-        try {
-            java.security.KeyFactory.getInstance("EC").generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
-            return "EC";
-        } catch (java.security.GeneralSecurityException e) {
-            return "RSA";
-        }
+    static Config adminConfig(Path kubeconfig) {
+        return Config.fromKubeconfig(read(kubeconfig));
     }
 
-    private static Map<String, String> readEnv(Path file) {
+    static Map<String, String> readEnv(Path file) {
         Map<String, String> values = new LinkedHashMap<>();
         for (String line : read(file).split("\n")) {
             int eq = line.indexOf('=');
