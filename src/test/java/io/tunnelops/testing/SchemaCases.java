@@ -68,7 +68,7 @@ public final class SchemaCases {
                 new Rejected("service with a dot", "target: {service: pg.team-a, ports: [5432]}",
                         "spec.target.service in body should match"),
                 new Rejected("service longer than 63", "target: {service: " + "a".repeat(64) + ", ports: [5432]}",
-                        "spec.target.service: Too long: may not be longer than 63"),
+                        "spec.target.service: Too long: may not be more than 63 bytes"),
                 new Rejected("host with a space", "target: {host: \"db internal\", ports: [5432]}",
                         "spec.target.host in body should match"),
                 new Rejected("host with a newline", "target: {host: \"db.internal\\nPermitOpen any\", ports: [5432]}",

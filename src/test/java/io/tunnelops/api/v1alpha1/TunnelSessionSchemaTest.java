@@ -98,6 +98,25 @@ class TunnelSessionSchemaTest {
                 failing.get(0).compileError().orElseThrow());
     }
 
+    /** Whole messages as kube-apiserver 1.34.12 gave them (RealAdmissionIT compares every case of the tables). */
+    @Test
+    void messagesAreWordedAsTheApiServerWordsThem() {
+        assertEquals(List.of("<nil>: Invalid value: \"object\": spec is required"),
+                ADMISSION.admit(tunnelSession(null)).violations(), "a rule on the root: its path prints as <nil>");
+        assertEquals(List.of("spec.idleTimeout: Invalid value: \"integer\": spec.idleTimeout in body must be of type "
+                + "string: \"integer\"", CrdAdmission.RULES_NOT_CHECKED),
+                ADMISSION.admit(tunnelSession(TO_POSTGRES + "\nidleTimeout: 10")).violations(),
+                "after a blocking schema error no rule runs");
+        assertEquals(List.of("spec.ttl: Invalid value: \"1d\": spec.ttl in body should match "
+                + "'^([0-9]{1,3}h)?([0-9]{1,4}m)?([0-9]{1,5}s)?$'", "spec.ttl: Invalid value: \"string\": type conversion "
+                + "error from 'string' to 'google.protobuf.Duration' evaluating rule: ttl must be a duration between 1m and "
+                + "24h, such as 30m or 2h"), ADMISSION.admit(tunnelSession(TO_POSTGRES + "\nttl: 1d")).violations(),
+                "a pattern does not block the rules; a rule that fails to evaluate says so");
+        assertEquals(List.of("spec.target.ports: Invalid value: 0: spec.target.ports in body should have at least 1 items"),
+                ADMISSION.admit(tunnelSession("target: {service: pg, ports: []}")).violations(),
+                "minItems gives the count as the value");
+    }
+
     @Test
     void metadataNameMustBeADnsSubdomain() {
         String session = tunnelSession(TO_POSTGRES).replace("name: pg-debug", "name: PG_debug");
