@@ -69,7 +69,9 @@ import dev.cel.runtime.RuntimeHelpers;
  * schema defaults; validates against the version's openAPIV3Schema (draft 4, x-kubernetes-* keys removed, Go
  * RE2 patterns); checks x-kubernetes-list-type set/map uniqueness; evaluates every x-kubernetes-validations
  * rule with CEL where its node is present, with {@code self} typed from the schema so that a typo in a rule
- * fails to compile as it would when the CRD is applied.
+ * fails to compile as it would when the CRD is applied, unless the schema check found an error the API server
+ * treats as blocking (a missing, mistyped, unsupported or oversized value), where it says instead that the rules
+ * were not checked. Messages are worded as kube-apiserver 1.34 words them (RealAdmissionIT compares them).
  *
  * <p>Of Kubernetes' own CEL libraries only isIP() and isCIDR() are registered. Not emulated: the CEL cost
  * budget, validation ratcheting on update, the other Kubernetes CEL libraries (ip(), cidr(), quantity, url, regex
@@ -93,6 +95,13 @@ public final class CrdAdmission {
             "continue", "else", "for", "function", "if", "import", "let", "loop", "package", "namespace", "return",
             "var", "void", "while");
     private static final java.util.regex.Pattern CEL_IDENTIFIER = java.util.regex.Pattern.compile("[_a-zA-Z][_a-zA-Z0-9]*");
+    /** What the API server adds instead of evaluating the CEL rules when the schema check found a blocking error. */
+    public static final String RULES_NOT_CHECKED = "<nil>: Invalid value: null: some validation rules were not checked because "
+            + "the object was invalid; correct the existing errors to complete validation";
+    // The schema failures after which the API server skips the CEL rules (Required, NotSupported, TooLong, TooMany,
+    // TypeInvalid in apiextensions-apiserver's hasBlockingErr).
+    private static final Set<String> BLOCKING_FAILURES = Set.of("required", "enum", "maxLength", "maxItems",
+            "maxProperties", "type");
     private static final String DNS_SUBDOMAIN = "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
 
     private final String group;
@@ -197,9 +206,14 @@ public final class CrdAdmission {
             version.prepare(oldRoot, new ArrayList<>());
         }
         version.prepare(root, warnings);
-        version.validateSchema(root, violations);
+        boolean blocking = version.validateSchema(root, violations);
         version.root.checkListTypes(root, "", violations);
-        version.root.evaluateRules(root, oldRoot, "", violations);
+        if (blocking) {
+            // as the API server: a missing, mistyped, unsupported or oversized value means no CEL rule runs
+            violations.add(RULES_NOT_CHECKED);
+        } else {
+            version.root.evaluateRules(root, oldRoot, "", violations);
+        }
         return new AdmissionResult(violations, warnings);
     }
 
@@ -305,10 +319,14 @@ public final class CrdAdmission {
             root.pruneAndDefault(object, "", warnings);
         }
 
-        void validateSchema(JsonNode object, List<String> violations) {
+        /** Adds the schema's violations; true if one of them keeps the API server from evaluating CEL rules. */
+        boolean validateSchema(JsonNode object, List<String> violations) {
+            boolean blocking = false;
             for (ValidationMessage message : jsonSchema.validate(object)) {
                 violations.add(describe(message));
+                blocking |= BLOCKING_FAILURES.contains(message.getType());
             }
+            return blocking;
         }
 
         // Phrased as the API server phrases the same failures, so tests can look for its wording.
@@ -327,10 +345,15 @@ public final class CrdAdmission {
                 case "pattern" -> invalid + "should match '" + first + "'";
                 case "minimum" -> invalid + "should be greater than or equal to " + number(first);
                 case "maximum" -> invalid + "should be less than or equal to " + number(first);
-                case "minItems" -> invalid + "should have at least " + first + " items";
+                // kube-openapi reports the item and property counts as the invalid value
+                case "minItems" -> path + ": Invalid value: " + value.size() + ": " + path + " in body should have at least "
+                        + first + " items";
                 case "maxItems" -> path + ": Too many: " + value.size() + ": must have at most " + first + " items";
+                case "minProperties" -> path + ": Invalid value: " + value.size() + ": " + path
+                        + " in body should have at least " + first + " properties";
+                case "maxProperties" -> path + ": Too many: " + value.size() + ": must have at most " + first + " items";
                 case "minLength" -> invalid + "should be at least " + first + " chars long";
-                case "maxLength" -> path + ": Too long: may not be longer than " + first;
+                case "maxLength" -> path + ": Too long: may not be more than " + first + ("1".equals(first) ? " byte" : " bytes");
                 default -> path + ": Invalid value: " + render(value) + ": " + message.getMessage();
             };
         }
@@ -776,7 +799,9 @@ public final class CrdAdmission {
                     violations.add(failure(where, messageFor(variables)));
                 }
             } catch (CelEvaluationException e) {
-                violations.add(where + ": Internal error: rule evaluation error in \"" + rule + "\": " + e.getMessage());
+                // the API server reports it at the rule's node (not its fieldPath) and goes on with the other rules
+                violations.add(pathPrefix(at.startsWith(".") ? at.substring(1) : at) + "Invalid value: \"" + typeName()
+                        + "\": " + celGoError(e) + " evaluating rule: " + (message == null ? rule : message).strip());
             }
         }
 
@@ -795,12 +820,30 @@ public final class CrdAdmission {
         }
 
         private String failure(String where, String text) {
-            String prefix = where.isEmpty() ? "" : where + ": ";
-            return prefix + switch (reason) {
+            return pathPrefix(where) + switch (reason) {
                 case "FieldValueForbidden" -> "Forbidden: " + text;
                 case "FieldValueRequired" -> "Required value: " + text;
-                case "FieldValueDuplicate" -> "Duplicate value: " + text;
-                default -> "Invalid value: \"" + (node.type.isEmpty() ? "object" : node.type) + "\": " + text;
+                // the API server gives the node's type as the duplicate value, and no message
+                case "FieldValueDuplicate" -> "Duplicate value: \"" + typeName() + "\"";
+                default -> "Invalid value: \"" + typeName() + "\": " + text;
+            };
+        }
+
+        private String typeName() {
+            return node.type.isEmpty() ? "object" : node.type;
+        }
+
+        // The API server prints the root's empty field path as <nil>.
+        private static String pathPrefix(String where) {
+            return (where.isEmpty() ? "<nil>" : where) + ": ";
+        }
+
+        // cel-go's wording for the runtime errors CEL-Java words differently, as far as the CRDs here can meet them.
+        private static String celGoError(CelEvaluationException e) {
+            String text = String.valueOf(e.getMessage()).replaceFirst("^evaluation error at [^:]*:\\d+: ", "");
+            return switch (text) {
+                case "invalid duration format" -> "type conversion error from 'string' to 'google.protobuf.Duration'";
+                default -> text;
             };
         }
     }
