@@ -69,10 +69,11 @@ import io.tunnelops.ssh.SshdLayout;
         @Dependent(name = SshdDeployment.NAME, type = SshdDeployment.class, dependsOn = CredentialsSecret.NAME),
         @Dependent(name = SshdNetworkPolicy.NAME, type = SshdNetworkPolicy.class)
 })
+// Documentation only (quarkus.operator-sdk.disable-rbac-generation=true): the ClusterRole is in application.properties.
 // NodePort endpoints are published with a node's address
-@RBACRule(apiGroups = "", resources = "nodes", verbs = { "get", "list" })
-// sshd pods report idle timeouts and disconnects through their termination message
-@RBACRule(apiGroups = "", resources = "pods", verbs = { "get", "list", "watch" })
+@RBACRule(apiGroups = "", resources = "nodes", verbs = { "list" })
+// sshd pods report idle timeouts and disconnects through their termination message (read from the informer)
+@RBACRule(apiGroups = "", resources = "pods", verbs = { "list", "watch" })
 @RBACRule(apiGroups = "", resources = "events", verbs = { "create" })
 public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Cleaner<TunnelSession> {
 

@@ -41,6 +41,11 @@ public final class RealCluster implements AutoCloseable {
     public static final String OPERATOR_ACCOUNT = "tunnel-operator";
     /** The operator's default sshd image: the one image the node agent has. */
     public static final String SSHD_IMAGE = "ghcr.io/tunnelops/sshd:0.1.0";
+    /**
+     * The User-Agent of the operator processes started here (Fabric8's KUBERNETES_USER_AGENT), followed by a number
+     * per start: tells the operator's requests in the audit log from the test's own Fabric8 clients.
+     */
+    public static final String OPERATOR_USER_AGENT = "tunnel-operator-it/";
 
     private static RealCluster shared;
 
@@ -55,6 +60,7 @@ public final class RealCluster implements AutoCloseable {
     private PodNetwork network;
     private NodeAgent agent;
     private OperatorProcess operator;
+    private int operatorStarts;
     private Duration startup;
 
     private RealCluster() {
@@ -87,8 +93,16 @@ public final class RealCluster implements AutoCloseable {
         kubectl = new Kubectl(Path.of(env.get("BIN"), "kubectl"), adminKubeconfig, dir.resolve("kube-cache"));
 
         kubectl.succeed("apply", "-f", project.resolve("deploy/crds").toString());
-        kubectl.succeed("wait", "--for=condition=Established", "--timeout=60s",
-                "crd/tunnelsessions.tunnelops.io", "crd/tunnelpolicies.tunnelops.io");
+        // kubectl wait fails at once ("accessor error: <nil>") while a new CRD has no status.conditions yet: retry
+        long crdDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        Kubectl.Result established;
+        while ((established = kubectl.run("wait", "--for=condition=Established", "--timeout=60s",
+                "crd/tunnelsessions.tunnelops.io", "crd/tunnelpolicies.tunnelops.io")).exitCode() != 0) {
+            if (System.nanoTime() > crdDeadline || !established.stderr().contains("accessor error")) {
+                throw new IllegalStateException("the CRDs are not Established: " + established.stderr());
+            }
+            sleep(Duration.ofMillis(200));
+        }
         installOperatorAccount();
 
         network = PodNetwork.create(env.get("SERVICE_CIDR"));
@@ -116,8 +130,16 @@ public final class RealCluster implements AutoCloseable {
         }
     }
 
-    /** The operator with a token of its ServiceAccount: what the chart's pod would have. */
+    /** The operator with a token of its ServiceAccount: what the chart's pod would have; default settings. */
     public void startOperator() {
+        startOperator(Map.of());
+    }
+
+    /**
+     * The operator with a token of its ServiceAccount and these settings as environment variables (for example
+     * TUNNEL_OPERATOR_RETENTION=15s), on top of the defaults of application.properties.
+     */
+    public void startOperator(Map<String, String> settings) {
         String token = admin.serviceAccounts().inNamespace(OPERATOR_NAMESPACE).withName(OPERATOR_ACCOUNT)
                 .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(24 * 3600L).endSpec().build())
                 .getStatus().getToken();
@@ -142,7 +164,29 @@ public final class RealCluster implements AutoCloseable {
                         read(Path.of(env.get("CLUSTER_DIR"), "pki", "ca.crt")).getBytes(StandardCharsets.UTF_8)),
                 "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT, token,
                 "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT));
-        operator = OperatorProcess.start(project, kubeconfig, Map.of(), dir.resolve("operator.log"));
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("KUBERNETES_USER_AGENT", OPERATOR_USER_AGENT + ++operatorStarts);
+        environment.putAll(settings);
+        operator = OperatorProcess.start(project, kubeconfig, environment, dir.resolve("operator.log"));
+    }
+
+    /** Stops the running operator (SIGTERM) and starts it again with these settings (Map.of(): the defaults). */
+    public synchronized void restartOperator(Map<String, String> settings) {
+        if (operator != null) {
+            operator.close();
+            operator = null;
+        }
+        startOperator(settings);
+    }
+
+    /** The User-Agent of the operator running now. */
+    public String operatorUserAgent() {
+        return OPERATOR_USER_AGENT + operatorStarts;
+    }
+
+    /** The API server's audit log: JSON lines, level Metadata, every request since this cluster was started. */
+    public Path auditLog() {
+        return Path.of(env.get("CLUSTER_DIR"), "logs", "audit.log");
     }
 
     public OperatorProcess operator() {
@@ -238,6 +282,15 @@ public final class RealCluster implements AutoCloseable {
             return Files.readString(file);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
