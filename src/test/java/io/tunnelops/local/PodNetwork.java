@@ -34,13 +34,15 @@ public final class PodNetwork implements AutoCloseable {
     private static final Path NETNS_DIR = Path.of("/run/netns");
 
     private final long pid = ProcessHandle.current().pid();
-    private final String bridge = BRIDGE_PREFIX + pid;
+    /** Several networks may live in one JVM (local mode and the real cluster in one test run): numbered. */
+    private static final java.util.concurrent.atomic.AtomicInteger NETWORKS = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger PODS = new java.util.concurrent.atomic.AtomicInteger();
+    private final String bridge = BRIDGE_PREFIX + pid + "-" + NETWORKS.getAndIncrement();
     private final long block;
     private final Set<Long> taken = new HashSet<>();
     private final Map<String, String> podNamespaces = new ConcurrentHashMap<>();
     private final List<String> extraRoutes = new java.util.concurrent.CopyOnWriteArrayList<>();
     private int nextAddress;
-    private int podCount;
 
     private PodNetwork(long block) {
         this.block = block;
@@ -138,10 +140,7 @@ public final class PodNetwork implements AutoCloseable {
      */
     public List<String> addPod(String key, String address) {
         removePod(key);
-        int number;
-        synchronized (this) {
-            number = podCount++;
-        }
+        int number = PODS.getAndIncrement();
         String name = NETNS_PREFIX + pid + "-" + number;
         String hostSide = "tv" + pid + "-" + number; // at most 15 characters, as Linux allows
         run("ip", "netns", "add", name);
@@ -191,7 +190,7 @@ public final class PodNetwork implements AutoCloseable {
                 LOG.debug("cannot list " + NETNS_DIR, e);
             }
         }
-        Matcher bridges = Pattern.compile("^\\d+: (" + BRIDGE_PREFIX + "(\\d+))[:@]", Pattern.MULTILINE)
+        Matcher bridges = Pattern.compile("^\\d+: (" + BRIDGE_PREFIX + "(\\d+)-\\d+)[:@]", Pattern.MULTILINE)
                 .matcher(run("ip", "-o", "link", "show", "type", "bridge"));
         while (bridges.find()) {
             if (!alive(bridges.group(2))) {
