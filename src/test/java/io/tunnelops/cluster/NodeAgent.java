@@ -141,6 +141,20 @@ public final class NodeAgent implements AutoCloseable {
                 .addToLabels("kubernetes.io/hostname", NODE).addToLabels("kubernetes.io/os", "linux")
                 .addToLabels("kubernetes.io/arch", "amd64").endMetadata()
                 .withNewSpec().endSpec().build()).createOr(NonDeletingOperation::update);
+        // the node lifecycle controller writes to a new Node at once: retry on a conflict
+        for (int attempt = 1;; attempt++) {
+            try {
+                writeNodeStatus(capacity);
+                return;
+            } catch (KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private void writeNodeStatus(Map<String, Quantity> capacity) {
         client.nodes().withName(NODE).editStatus(node -> {
             node.setStatus(new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
                     .withCapacity(capacity).withAllocatable(capacity)
