@@ -133,7 +133,9 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     @Override
     public UpdateControl<TunnelSession> reconcile(TunnelSession session, Context<TunnelSession> context) {
-        reconciliations.incrementAndGet();
+        long pass = reconciliations.incrementAndGet();
+        LOG.debugf("reconciling TunnelSession %s/%s (pass %d)", session.getMetadata().getNamespace(),
+                session.getMetadata().getName(), pass);
         Instant now = clock.instant();
         TunnelSessionStatus previous = session.getStatus() == null ? new TunnelSessionStatus() : session.getStatus();
         if (previous.getEndedAt() != null) {

@@ -167,7 +167,7 @@ public final class RealCluster implements AutoCloseable {
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put("KUBERNETES_USER_AGENT", OPERATOR_USER_AGENT + ++operatorStarts);
         environment.putAll(settings);
-        operator = OperatorProcess.start(project, kubeconfig, environment, dir.resolve("operator.log"));
+        operator = OperatorProcess.start(project, kubeconfig, environment, operatorLog());
     }
 
     /** Stops the running operator (SIGTERM) and starts it again with these settings (Map.of(): the defaults). */
@@ -177,6 +177,11 @@ public final class RealCluster implements AutoCloseable {
             operator = null;
         }
         startOperator(settings);
+    }
+
+    /** The operator's log: every start appends to it. */
+    public Path operatorLog() {
+        return dir.resolve("operator.log");
     }
 
     /** The User-Agent of the operator running now. */

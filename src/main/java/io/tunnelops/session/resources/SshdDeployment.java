@@ -69,7 +69,10 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
                                 "ephemeral-storage", new Quantity("16Mi")))
                         .build())
                 .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString(SshdLayout.PORT)).endTcpSocket()
-                .withInitialDelaySeconds(1).withPeriodSeconds(5).endReadinessProbe()
+                // written out although they are the API server's defaults: a defaulted 1 shows in JOSDK's diff as a
+                // "copy" from spec.replicas, not as an addition, and the Deployment would be updated on every pass
+                .withInitialDelaySeconds(1).withPeriodSeconds(5).withTimeoutSeconds(1).withSuccessThreshold(1)
+                .withFailureThreshold(3).endReadinessProbe()
                 .withVolumeMounts(
                         new VolumeMountBuilder().withName(CONFIG_VOLUME).withMountPath(SshdLayout.CONFIG_DIR)
                                 .withReadOnly(true).build(),
