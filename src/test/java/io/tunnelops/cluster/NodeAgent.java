@@ -431,6 +431,7 @@ public final class NodeAgent implements AutoCloseable {
             new ArrayList<>(running.keySet()).forEach(this::stop);
         }
         worker.shutdownNow();
+        SshdContainer.deleteTree(workDir);
     }
 
     private static boolean accepts(String address, int port) {
