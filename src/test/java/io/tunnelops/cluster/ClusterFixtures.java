@@ -54,20 +54,32 @@ public final class ClusterFixtures {
     }
 
     /** A Service with one echo pod behind it (the node agent serves the echo image on the pod's IP). */
-    public static void echoTarget(String ns, String name, int port) {
-        echoTarget(admin(), ns, name, port);
+    public static String echoTarget(String ns, String name, int port, int... alsoOnPodIp) {
+        return echoTarget(admin(), ns, name, port, alsoOnPodIp);
     }
 
-    public static void echoTarget(KubernetesClient admin, String ns, String name, int port) {
-        if (admin.services().inNamespace(ns).withName(name).get() != null) {
-            return; // already there (a node restarted by hand)
+    /**
+     * @param alsoOnPodIp more ports the echo pod answers on, reachable only by its pod IP (not through the Service)
+     * @return the echo pod's IP
+     */
+    public static String echoTarget(KubernetesClient admin, String ns, String name, int port, int... alsoOnPodIp) {
+        if (admin.services().inNamespace(ns).withName(name).get() == null) { // else already there (a node restarted by hand)
+            createEchoTarget(admin, ns, name, port, alsoOnPodIp);
+        }
+        return admin.pods().inNamespace(ns).withName(name + "-0").get().getStatus().getPodIP();
+    }
+
+    private static void createEchoTarget(KubernetesClient admin, String ns, String name, int port, int... alsoOnPodIp) {
+        List<io.fabric8.kubernetes.api.model.ContainerPort> ports = new ArrayList<>();
+        ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withContainerPort(port).build());
+        for (int extra : alsoOnPodIp) {
+            ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withContainerPort(extra).build());
         }
         admin.resource(new PodBuilder().withNewMetadata().withName(name + "-0").withNamespace(ns).addToLabels("app", name)
                 .endMetadata().withNewSpec().withAutomountServiceAccountToken(false)
                 .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10002L).withNewSeccompProfile()
                 .withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
-                .addNewContainer().withName("echo").withImage(NodeAgent.ECHO_IMAGE)
-                .addNewPort().withContainerPort(port).endPort()
+                .addNewContainer().withName("echo").withImage(NodeAgent.ECHO_IMAGE).withPorts(ports)
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL")
                 .endCapabilities().endSecurityContext().endContainer().endSpec().build()).create();
         admin.resource(new ServiceBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()

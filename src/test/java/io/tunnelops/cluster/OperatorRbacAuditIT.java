@@ -4,7 +4,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,10 +12,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -33,8 +30,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.fabric8.kubernetes.api.model.OwnerReference;
-import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -121,7 +116,7 @@ class OperatorRbacAuditIT {
 
     void runTheLifecycle() throws Exception {
         String ns = cluster.namespace("rbac");
-        String podIp = echoTarget(ns, "postgres", 5432, 7000);
+        String podIp = ClusterFixtures.echoTarget(ns, "postgres", 5432, 7000);
         Path home = Files.createTempDirectory("rbac-audit-");
 
         // a session that expires first: its clock runs while everything else happens
@@ -190,12 +185,12 @@ class OperatorRbacAuditIT {
 
         String pgTarget = "postgres." + ns + ".svc.cluster.local:5432";
         TunnelSession pg = ready(ns, "pg", 1);
-        assertEquals("ping", talk(new SessionUser(pg, secretItems(ns, "pg-ssh"), home.resolve("pg"), null), pgTarget));
+        assertEquals("ping", talk(new SessionUser(pg, ClusterFixtures.secretItems(ns, "pg-ssh"), home.resolve("pg"), null), pgTarget));
 
         TunnelSession hostOwn = ready(ns, "host-own", 1);
         assertTrue(hostOwn.getStatus().getEndpoint().getPort() != 2222, "a NodePort: " + hostOwn.getStatus().getEndpoint());
-        assertTrue(!secretItems(ns, "host-own-ssh").containsKey("id_ed25519"), "no client key generated for own keys");
-        assertEquals("ping", talk(new SessionUser(hostOwn, secretItems(ns, "host-own-ssh"), home.resolve("alice"), alice),
+        assertTrue(!ClusterFixtures.secretItems(ns, "host-own-ssh").containsKey("id_ed25519"), "no client key generated for own keys");
+        assertEquals("ping", talk(new SessionUser(hostOwn, ClusterFixtures.secretItems(ns, "host-own-ssh"), home.resolve("alice"), alice),
                 podIp + ":7000"));
 
         TunnelSession denied = await().atMost(60, TimeUnit.SECONDS).until(() -> session(ns, "denied"),
@@ -216,11 +211,11 @@ class OperatorRbacAuditIT {
                 "{\"spec\":{\"access\":{\"expose\":\"NodePort\",\"sourceRanges\":[\"100.64.0.0/10\"]}}}");
         TunnelSession hostOwn2 = ready(ns, "host-own", 2);
         await().atMost(60, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() -> assertEquals("ping", talk(
-                new SessionUser(hostOwn2, secretItems(ns, "host-own-ssh"), home.resolve("bob"), bob), podIp + ":7000")));
+                new SessionUser(hostOwn2, ClusterFixtures.secretItems(ns, "host-own-ssh"), home.resolve("bob"), bob), podIp + ":7000")));
         TunnelSession pg2 = await().atMost(60, TimeUnit.SECONDS).until(() -> ready(ns, "pg", 2),
                 s -> s.getStatus().getEndpoint().getPort() != 2222);
         await().atMost(30, TimeUnit.SECONDS).ignoreExceptions().untilAsserted(() -> assertEquals("ping",
-                talk(new SessionUser(pg2, secretItems(ns, "pg-ssh"), home.resolve("pg2"), null), pgTarget)));
+                talk(new SessionUser(pg2, ClusterFixtures.secretItems(ns, "pg-ssh"), home.resolve("pg2"), null), pgTarget)));
 
         // the users end their sessions
         for (String name : List.of("pg", "host-own")) {
@@ -419,12 +414,6 @@ class OperatorRbacAuditIT {
         return Files.readString(Path.of(key + ".pub")).strip();
     }
 
-    static Map<String, String> secretItems(String ns, String name) {
-        Map<String, String> items = new LinkedHashMap<>();
-        admin.secrets().inNamespace(ns).withName(name).get().getData().forEach((key, value) -> items.put(key,
-                new String(Base64.getDecoder().decode(value), StandardCharsets.UTF_8)));
-        return items;
-    }
 
     /** No Deployment, Pod, Service, Secret or NetworkPolicy of the session (any more), and no sshd running for it. */
     static void assertNothingProvisioned(String ns, String session) {
@@ -446,26 +435,4 @@ class OperatorRbacAuditIT {
         });
     }
 
-    /** A Service with one echo pod behind it, which also answers on {@code hostPort} of its IP; returns that IP. */
-    static String echoTarget(String ns, String name, int port, int hostPort) {
-        admin.resource(new PodBuilder().withNewMetadata().withName(name + "-0").withNamespace(ns).addToLabels("app", name)
-                .endMetadata().withNewSpec().withAutomountServiceAccountToken(false)
-                .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10002L).withNewSeccompProfile()
-                .withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
-                .addNewContainer().withName("echo").withImage(NodeAgent.ECHO_IMAGE)
-                .addNewPort().withContainerPort(port).endPort().addNewPort().withContainerPort(hostPort).endPort()
-                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL")
-                .endCapabilities().endSecurityContext().endContainer().endSpec().build()).create();
-        admin.resource(new ServiceBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
-                .withNewSpec().addToSelector("app", name).addNewPort().withName("main").withPort(port)
-                .withNewTargetPort(port).endPort().endSpec().build()).create();
-        await().atMost(60, TimeUnit.SECONDS).until(() -> admin.discovery().v1().endpointSlices().inNamespace(ns)
-                .withLabel("kubernetes.io/service-name", name).list().getItems().stream()
-                .anyMatch(s -> s.getEndpoints() != null && !s.getEndpoints().isEmpty()));
-        String ip = admin.pods().inNamespace(ns).withName(name + "-0").get().getStatus().getPodIP();
-        if (ip == null) {
-            fail("the echo pod has no IP");
-        }
-        return ip;
-    }
 }
