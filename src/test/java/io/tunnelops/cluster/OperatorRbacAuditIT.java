@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,6 @@ import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.e2e.SessionUser;
-import io.tunnelops.session.resources.SessionLabels;
 import io.tunnelops.testing.Kubectl;
 import io.tunnelops.testing.OpenSshTools;
 
@@ -196,7 +194,7 @@ class OperatorRbacAuditIT {
         TunnelSession denied = await().atMost(60, TimeUnit.SECONDS).until(() -> session(ns, "denied"),
                 s -> s != null && s.getStatus() != null && s.getStatus().getPhase() == SessionPhase.Denied);
         System.out.println("denied: " + denied.getStatus().getConditions().get(0).getMessage());
-        assertNothingProvisioned(ns, "denied");
+        ClusterFixtures.assertNothingLeft(ns, "denied");
 
         // owner references as the operator sets them (blockOwnerDeletion decides what the admission plugin checks)
         List<OwnerReference> owners = admin.apps().deployments().inNamespace(ns).withName("pg-sshd").get().getMetadata()
@@ -221,7 +219,7 @@ class OperatorRbacAuditIT {
         for (String name : List.of("pg", "host-own")) {
             kubectl.succeed("delete", "-n", ns, "ts/" + name, "--wait=false");
             kubectl.succeed("wait", "-n", ns, "--for=delete", "ts/" + name, "--timeout=60s");
-            assertNothingProvisioned(ns, name);
+            ClusterFixtures.assertNothingLeft(ns, name);
         }
 
         // the denied session is deleted by the operator once its retention is over
@@ -236,7 +234,7 @@ class OperatorRbacAuditIT {
         Instant created = Instant.parse(expired.getMetadata().getCreationTimestamp());
         assertTrue(!Instant.parse(expired.getStatus().getEndedAt()).isBefore(created.plusSeconds(60)),
                 "expired before its ttl: created " + created + ", ended " + expired.getStatus().getEndedAt());
-        assertNothingProvisioned(ns, "short");
+        ClusterFixtures.assertNothingLeft(ns, "short");
         kubectl.succeed("wait", "-n", ns, "--for=delete", "ts/short", "--timeout=60s");
         System.out.println("short: ended " + expired.getStatus().getEndedAt() + ", deleted by the operator at "
                 + Instant.now() + " (retention " + RETENTION + ")");
@@ -415,24 +413,5 @@ class OperatorRbacAuditIT {
     }
 
 
-    /** No Deployment, Pod, Service, Secret or NetworkPolicy of the session (any more), and no sshd running for it. */
-    static void assertNothingProvisioned(String ns, String session) {
-        await().atMost(60, TimeUnit.SECONDS).untilAsserted(() -> {
-            Map<String, Integer> left = new HashMap<>();
-            left.put("deployments", admin.apps().deployments().inNamespace(ns).withLabel(SessionLabels.SESSION, session)
-                    .list().getItems().size());
-            left.put("pods", admin.pods().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems().size());
-            left.put("services", admin.services().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list()
-                    .getItems().size());
-            left.put("secrets", admin.secrets().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list()
-                    .getItems().size());
-            left.put("networkpolicies", admin.network().v1().networkPolicies().inNamespace(ns)
-                    .withLabel(SessionLabels.SESSION, session).list().getItems().size());
-            left.values().removeIf(n -> n == 0);
-            assertEquals(Map.of(), left, "left of session " + session);
-            assertTrue(cluster.node().runningSshds().keySet().stream().noneMatch(k -> k.startsWith(ns + "/" + session)),
-                    "an sshd still runs: " + cluster.node().runningSshds());
-        });
-    }
 
 }
