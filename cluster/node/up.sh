@@ -49,7 +49,7 @@ start() { # NAME CMD...: own session, log in logs/NAME.log, pid in run/NAME.pid
 # ---- addresses: a /24 of 100.64.0.0/10 no route overlaps; its .1 on our bridge is the node's IP ----
 POD_CIDR="" KUBELET_PORT="" HEALTHZ_PORT=""
 [[ -s $NODE/env ]] && source "$NODE/env"
-if [[ -z $POD_CIDR ]] || ! ip link show "$BRIDGE" >/dev/null 2>&1 && overlaps "$(ip2int "${POD_CIDR%/*}")" 24; then
+if [[ -z $POD_CIDR ]] || { ! ip link show "$BRIDGE" >/dev/null 2>&1 && overlaps "$(ip2int "${POD_CIDR%/*}")" 24; }; then POD_CIDR=""
   for _ in $(seq 200); do
     net=$(( $(ip2int 100.64.0.0) + (RANDOM % 16384) * 256 ))
     overlaps "$net" 24 || { POD_CIDR="$(int2ip "$net")/24"; break; }
