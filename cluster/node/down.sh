@@ -37,7 +37,7 @@ for ns in json.load(sys.stdin)["Spec"]["linux"]["namespaces"]:
   for id in $($CTR containers ls -q 2>/dev/null); do $CTR tasks delete -f "$id" >/dev/null 2>&1; $CTR containers delete "$id" >/dev/null 2>&1; done
 fi
 stop containerd
-for n in "${netns[@]}"; do [[ $n == /var/run/netns/cni-* ]] || continue; umount "$n" 2>/dev/null; rm -f "$n"; log "removed netns $n"; done
+for n in "${netns[@]}"; do [[ $n == /var/run/netns/cni-* && -e $n ]] || continue; umount "$n" 2>/dev/null; rm -f "$n"; log "removed netns $n"; done
 # 3. Mounts under the node directory (overlay rootfs, shm, kubelet volumes), deepest first.
 awk -v d="$NODE/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" && log "unmounted $m"; done
 # 4. Bridge (and any veth still on it), cgroups, kernel settings.
@@ -52,6 +52,17 @@ done
 if [[ -s $NODE/sysctl.saved ]]; then
   read -r a b c d <"$NODE/sysctl.saved"
   sysctl -qw vm.overcommit_memory="$a" kernel.panic="$b" kernel.panic_on_oops="$c" net.ipv4.ip_forward="$d" && rm -f "$NODE/sysctl.saved"
+fi
+# 5. The kubelet's iptables chains (KUBE-FIREWALL hooked into INPUT/OUTPUT, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT,
+#    IPv4 and IPv6): machine-wide and shared by every kubelet, so removed only when no kubelet runs any more.
+if ! pgrep -x kubelet >/dev/null; then
+  for ipt in iptables ip6tables; do
+    $ipt -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null; $ipt -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null
+    for t in filter nat mangle; do for ch in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+      $ipt -t $t -F $ch 2>/dev/null && $ipt -t $t -X $ch 2>/dev/null
+    done; done
+  done
+  log "removed the kubelet's iptables chains"
 fi
 left=$(ps -eo pid,args | grep -F "$NODE/" | grep -v grep)
 [[ -z $left ]] || { log "still running: $left"; exit 1; }
