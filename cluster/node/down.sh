@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Stops what cluster/node/up.sh DIR started: the node's pods, kubelet, containers, containerd; removes the pods'
+# network namespaces, the bridge, the node's cgroups and mounts; restores the kernel settings the kubelet changed.
+#   cluster/node/down.sh DIR
+set -uo pipefail
+DIR="$(cd "${1:?usage: down.sh DIR}" && pwd)"
+NODE="$DIR/node"
+log() { echo "node: $*" >&2; }
+[[ -s $NODE/env ]] || { log "no $NODE/env: nothing to do"; exit 0; }
+source "$NODE/env"; source "$DIR/env"
+export NO_PROXY="127.0.0.1,localhost" no_proxy="127.0.0.1,localhost"
+KUBECTL="$BIN/kubectl --kubeconfig $DIR/admin.kubeconfig --request-timeout=5s"
+CTR="ctr --address $CONTAINERD_SOCK -n k8s.io"
+pid_of() { local p; p=$(cat "$NODE/run/$1.pid" 2>/dev/null) && [[ -r /proc/$p/cmdline ]] && tr '\0' ' ' <"/proc/$p/cmdline" | grep -qF "$NODE/" && echo "$p"; }
+stop() { local p; p=$(pid_of "$1") || return 0; kill -TERM "$p"; for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$p" 2>/dev/null && { log "SIGKILL $1"; kill -KILL "$p"; sleep 0.3; }; rm -f "$NODE/run/$1.pid"; log "$1 stopped"; }
+
+# 1. While the kubelet and the API server run: delete the node's pods, so the kubelet tears them down
+#    properly (CNI DEL: veth, IP; netns; cgroups); then the Node object.
+if pid_of kubelet >/dev/null && $KUBECTL get node "$NODE_NAME" >/dev/null 2>&1; then
+  $KUBECTL delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --wait=false >/dev/null 2>&1
+  for _ in $(seq 60); do [[ -z $($CTR tasks ls -q 2>/dev/null) ]] && break; sleep 0.5; done
+  $KUBECTL delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=0 --force >/dev/null 2>&1
+fi
+stop kubelet
+$KUBECTL delete node "$NODE_NAME" --wait=false >/dev/null 2>&1 || true
+# 2. Whatever is left (kubelet dead, API server down): kill tasks, remember their netns, delete containers.
+netns=()
+if pid_of containerd >/dev/null; then
+  for id in $($CTR containers ls -q 2>/dev/null); do
+    n=$($CTR containers info "$id" 2>/dev/null | python3 -c 'import json,sys
+for ns in json.load(sys.stdin)["Spec"]["linux"]["namespaces"]:
+  if ns["type"]=="network" and ns.get("path"): print(ns["path"])' 2>/dev/null) && [[ -n $n ]] && netns+=("$n")
+    $CTR tasks kill -s SIGKILL "$id" >/dev/null 2>&1
+  done
+  sleep 0.5
+  for id in $($CTR containers ls -q 2>/dev/null); do $CTR tasks delete -f "$id" >/dev/null 2>&1; $CTR containers delete "$id" >/dev/null 2>&1; done
+fi
+stop containerd
+for n in "${netns[@]}"; do [[ $n == /var/run/netns/cni-* && -e $n ]] || continue; umount "$n" 2>/dev/null; rm -f "$n"; log "removed netns $n"; done
+# 3. Mounts under the node directory (overlay rootfs, shm, kubelet volumes), deepest first.
+awk -v d="$NODE/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" && log "unmounted $m"; done
+# 4. Bridge (and any veth still on it), cgroups, kernel settings.
+if ip link show "$BRIDGE" >/dev/null 2>&1; then
+  for v in $(ip -o link show master "$BRIDGE" | awk -F': ' '{print $2}' | cut -d@ -f1); do ip link del "$v" 2>/dev/null; done
+  ip link del "$BRIDGE" && log "removed bridge $BRIDGE"
+fi
+for c in /sys/fs/cgroup/*/"$NODE_NAME"; do
+  [[ -d $c ]] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
+  [[ -d $c ]] && log "cgroup $c still there (processes in it?)"
+done
+if [[ -s $NODE/sysctl.saved ]]; then
+  read -r a b c d <"$NODE/sysctl.saved"
+  sysctl -qw vm.overcommit_memory="$a" kernel.panic="$b" kernel.panic_on_oops="$c" net.ipv4.ip_forward="$d" && rm -f "$NODE/sysctl.saved"
+fi
+# 5. The kubelet's iptables chains (KUBE-FIREWALL hooked into INPUT/OUTPUT, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT,
+#    IPv4 and IPv6): machine-wide and shared by every kubelet, so removed only when no kubelet runs any more.
+if ! pgrep -x kubelet >/dev/null; then
+  for ipt in iptables ip6tables; do
+    $ipt -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null; $ipt -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null
+    for t in filter nat mangle; do for ch in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
+      $ipt -t $t -F $ch 2>/dev/null && $ipt -t $t -X $ch 2>/dev/null
+    done; done
+  done
+  log "removed the kubelet's iptables chains"
+fi
+left=$(ps -eo pid,args | grep -F "$NODE/" | grep -v grep)
+[[ -z $left ]] || { log "still running: $left"; exit 1; }
+log "down ($NODE)"
