@@ -90,15 +90,16 @@ EOF
 
 # Stand-ins for eclipse-temurin:17-jdk and :17-jre: Debian's OpenJDK 17 on the local base.
 build_java_bases() {
-    for pair in "$JDK_BASE_IMAGE openjdk-17-jdk-headless" "$JRE_BASE_IMAGE openjdk-17-jre-headless"; do
+    for pair in "$JDK_BASE_IMAGE openjdk-17-jdk-headless ca-certificates curl unzip" "$JRE_BASE_IMAGE openjdk-17-jre-headless"; do
         set -- $pair
-        if image_exists "$1" && [ "${REBUILD_BASE:-0}" != 1 ]; then say "base $1 exists, kept"; continue; fi
-        say "building $1 ($2)"
+        image=$1; shift
+        if image_exists "$image" && [ "${REBUILD_BASE:-0}" != 1 ]; then say "base $image exists, kept"; continue; fi
+        say "building $image ($*)"
         ctr=$(buildah from "$BASE_IMAGE")
         buildah run --isolation chroot "$ctr" -- sh -c "apt-get update -qq && mkdir -p /usr/share/man/man1 \
-            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $2 >/dev/null \
-            && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/*" || die "installing $2 failed"
-        buildah commit --rm "$ctr" "$1" >/dev/null
+            && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $* >/dev/null \
+            && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/*" || die "installing $* failed"
+        buildah commit --rm "$ctr" "$image" >/dev/null
     done
 }
 
