@@ -83,7 +83,7 @@ EOF
     buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd bash \
         --label org.opencontainers.image.description="debootstrap --variant=minbase $SUITE, local stand-in for debian:bookworm-slim" \
         "$ctr"
-    buildah commit --rm "$ctr" "$BASE_IMAGE" >/dev/null
+    buildah commit --quiet --rm "$ctr" "$BASE_IMAGE" >/dev/null
     rm -rf "$rootfs" "$OUT/base-rootfs.tar"
     say "base $BASE_IMAGE built"
 }
@@ -99,7 +99,7 @@ build_java_bases() {
         buildah run --isolation chroot "$ctr" -- sh -c "apt-get update -qq && mkdir -p /usr/share/man/man1 \
             && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $* >/dev/null \
             && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/*" || die "installing $* failed"
-        buildah commit --rm "$ctr" "$image" >/dev/null
+        buildah commit --quiet --rm "$ctr" "$image" >/dev/null
     done
 }
 
@@ -107,7 +107,7 @@ build_java_bases() {
 archive() {
     image=$1 file=$2
     rm -f "$file"
-    buildah push "$image" "oci-archive:$file:$image" >/dev/null
+    buildah push --quiet "$image" "oci-archive:$file:$image" >/dev/null
     say "$image -> $file ($(du -h "$file" | cut -f1))"
 }
 
