@@ -8,6 +8,7 @@
 #   SSHD_IMAGE  default ghcr.io/tunnelops/sshd:0.1.0
 #   OPERATOR_IMAGE  default ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT
 #   REBUILD_BASE=1  rebuild the local base even if it exists
+#   LOCAL_CA_DIR    CAs (*.crt) added to the operator's build-stage base only (default /usr/local/share/ca-certificates)
 # Needs: apt-get install buildah debootstrap (fuse-overlayfs uidmap for rootless).
 set -eu
 
@@ -19,6 +20,7 @@ JRE_BASE_IMAGE=localhost/debian-jre17:bookworm
 JDK_BASE_IMAGE=localhost/debian-jdk17:bookworm
 SSHD_IMAGE=${SSHD_IMAGE:-ghcr.io/tunnelops/sshd:0.1.0}
 OPERATOR_IMAGE=${OPERATOR_IMAGE:-ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT}
+LOCAL_CA_DIR=${LOCAL_CA_DIR:-/usr/local/share/ca-certificates}
 BUD="buildah bud --isolation chroot --layers=false"
 
 say() { echo "images/build.sh: $*" >&2; }
@@ -96,6 +98,12 @@ build_java_bases() {
         if image_exists "$image" && [ "${REBUILD_BASE:-0}" != 1 ]; then say "base $image exists, kept"; continue; fi
         say "building $image ($*)"
         ctr=$(buildah from "$BASE_IMAGE")
+        # The build stage downloads Maven and its plugins over HTTPS: behind a TLS-inspecting proxy it needs the CAs
+        # this machine added (LOCAL_CA_DIR). Only the build stage's base gets them, never an image we ship.
+        if [ "$image" = "$JDK_BASE_IMAGE" ] && ls "$LOCAL_CA_DIR"/*.crt >/dev/null 2>&1; then
+            say "adding the local CAs of $LOCAL_CA_DIR to $image"
+            buildah copy --quiet "$ctr" "$LOCAL_CA_DIR" /usr/local/share/ca-certificates/ >/dev/null
+        fi
         buildah run --isolation chroot "$ctr" -- sh -c "apt-get update -qq && mkdir -p /usr/share/man/man1 \
             && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $* >/dev/null \
             && apt-get clean && rm -rf /var/lib/apt/lists/* /var/log/*" || die "installing $* failed"
