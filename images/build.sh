@@ -21,7 +21,8 @@ JDK_BASE_IMAGE=localhost/debian-jdk17:bookworm
 SSHD_IMAGE=${SSHD_IMAGE:-ghcr.io/tunnelops/sshd:0.1.0}
 OPERATOR_IMAGE=${OPERATOR_IMAGE:-ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT}
 LOCAL_CA_DIR=${LOCAL_CA_DIR:-/usr/local/share/ca-certificates}
-BUD="buildah bud --isolation chroot --layers=false"
+# --layers: cache each step like docker build does, so a warm build skips apt-get and Maven's downloads
+BUD="buildah bud --isolation chroot --layers"
 
 say() { echo "images/build.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -113,25 +114,30 @@ build_java_bases() {
 
 # Writes an OCI archive that containerd (ctr images import), podman or skopeo can load.
 archive() {
-    image=$1 file=$2
+    image=$1 file=$2 old=$3
+    # the image this build replaced, if nothing else uses it (a rebuild would otherwise leave it behind, untagged)
+    new=$(buildah images --quiet --noheading "$image")
+    if [ -n "$old" ] && [ "$old" != "$new" ]; then buildah rmi "$old" >/dev/null 2>&1 || true; fi
     rm -f "$file"
     buildah push --quiet "$image" "oci-archive:$file:$image" >/dev/null
     say "$image -> $file ($(du -h "$file" | cut -f1))"
 }
 
 build_sshd() {
+    old=$(buildah images --quiet --noheading "$SSHD_IMAGE" 2>/dev/null || true)
     say "building $SSHD_IMAGE from images/sshd"
     $BUD --build-arg BASE="$BASE_IMAGE" -t "$SSHD_IMAGE" "$ROOT/images/sshd" > "$OUT/sshd-build.log" 2>&1 \
         || die "sshd build failed, see $OUT/sshd-build.log"
-    archive "$SSHD_IMAGE" "$OUT/sshd.tar"
+    archive "$SSHD_IMAGE" "$OUT/sshd.tar" "$old"
 }
 
 build_operator() {
     build_java_bases
+    old=$(buildah images --quiet --noheading "$OPERATOR_IMAGE" 2>/dev/null || true)
     say "building $OPERATOR_IMAGE from the root Dockerfile (Maven downloads inside the build)"
     $BUD --build-arg BUILD_BASE="$JDK_BASE_IMAGE" --build-arg BASE="$JRE_BASE_IMAGE" -t "$OPERATOR_IMAGE" "$ROOT" \
         > "$OUT/operator-build.log" 2>&1 || die "operator build failed, see $OUT/operator-build.log"
-    archive "$OPERATOR_IMAGE" "$OUT/operator.tar"
+    archive "$OPERATOR_IMAGE" "$OUT/operator.tar" "$old"
 }
 
 build_base
