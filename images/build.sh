@@ -78,8 +78,9 @@ EOF
     chmod 0755 "$rootfs/usr/sbin/policy-rc.d"
     printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' > "$rootfs/etc/apt/apt.conf.d/docker-no-recommends"
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
-        "$rootfs"/var/log/* "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
+        "$rootfs"/var/log/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
         "$rootfs"/usr/share/locale/* "$rootfs"/tmp/* "$rootfs"/var/tmp/*
+    find "$rootfs/usr/share/doc" -type f ! -name copyright -delete   # the licenses stay
     tar --numeric-owner -C "$rootfs" -cf "$OUT/base-rootfs.tar" .
     ctr=$(buildah from scratch)
     buildah add "$ctr" "$OUT/base-rootfs.tar" / >/dev/null
