@@ -1,5 +1,9 @@
 # The operator image (JVM mode). Build from the repository root: docker build -t tunnelops/tunnel-operator .
-FROM eclipse-temurin:17-jdk AS build
+# Without a Docker engine: images/build.sh operator (buildah, local Debian OpenJDK 17 bases passed as the two ARGs).
+# BUILD_BASE needs a JDK 17, curl and unzip (mvnw fetches Maven); BASE needs a JRE 17 with java on the PATH.
+ARG BUILD_BASE=eclipse-temurin:17-jdk
+ARG BASE=eclipse-temurin:17-jre
+FROM ${BUILD_BASE} AS build
 WORKDIR /src
 COPY .mvn .mvn
 COPY mvnw pom.xml ./
@@ -7,7 +11,7 @@ RUN ./mvnw -B -q dependency:go-offline
 COPY src src
 RUN ./mvnw -B -q package -DskipTests
 
-FROM eclipse-temurin:17-jre
+FROM ${BASE}
 WORKDIR /app
 COPY --from=build /src/target/quarkus-app/ /app/
 # Non-root, no shell needed at run time.

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Starts the session's sshd from what the operator mounted, and ends the session from inside the pod when it is
 # idle or its connection closed, saying why in the container's termination message (the operator reads it).
-# POSIX sh: busybox in the image, dash in tests.
+# POSIX sh: dash, in the image (Debian) and in the tests.
 #   TUNNEL_CONFIG_DIR            the mounted Secret: sshd_config, ssh_host_ed25519_key, authorized_keys (/etc/tunnel)
 #   TUNNEL_STATE_DIR             a writable emptyDir (default /var/lib/tunnel)
 #   SSHD                         the sshd binary (default /usr/sbin/sshd)

@@ -5,8 +5,8 @@ import java.util.regex.Pattern;
 
 /**
  * Renders sshd_config: the one place that decides what a session's sshd allows. Every option is valid for Debian's
- * OpenSSH 9.2 (the tests) and Alpine's current OpenSSH (the image). Each mode adds its own section after the
- * common one (a Shell mode would add a {@code shellMode} next to {@code tunnelMode}).
+ * OpenSSH 9.2, the one the tests run and the one in the image (images/sshd, Debian bookworm). Each mode adds its own
+ * section after the common one (a Shell mode would add a {@code shellMode} next to {@code tunnelMode}).
  */
 public final class SshdConfigRenderer {
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.tunnelops.testing.OpenSshTools;
 
-/** The sshd image's entrypoint (images/sshd/entrypoint.sh), run with dash as a stand-in for busybox sh. */
+/** The sshd image's entrypoint (images/sshd/entrypoint.sh), run with dash, the image's own sh. */
 class SshdEntrypointTest {
 
     static final Path ENTRYPOINT = Path.of("images/sshd/entrypoint.sh");
