@@ -1,7 +1,6 @@
 package io.tunnelops.policy;
 
 import java.time.Clock;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -9,7 +8,6 @@ import java.util.stream.Collectors;
 import jakarta.inject.Inject;
 
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -18,6 +16,7 @@ import io.tunnelops.api.v1alpha1.Expose;
 import io.tunnelops.api.v1alpha1.PolicyTarget;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelPolicyStatus;
+import io.tunnelops.session.ReadyCondition;
 
 /**
  * Writes a one-line summary of each TunnelPolicy into its status, for `kubectl get tunnelpolicies`, and an Accepted
@@ -50,16 +49,10 @@ public class TunnelPolicyReconciler implements Reconciler<TunnelPolicy> {
     }
 
     private List<Condition> accepted(List<Condition> existing, List<String> problems, Long generation) {
-        String status = problems.isEmpty() ? "True" : "False";
-        Condition previous = existing == null ? null
-                : existing.stream().filter(c -> ACCEPTED.equals(c.getType())).findFirst().orElse(null);
-        String since = previous != null && status.equals(previous.getStatus()) ? previous.getLastTransitionTime()
-                : clock.instant().truncatedTo(ChronoUnit.SECONDS).toString();
-        return List.of(new ConditionBuilder().withType(ACCEPTED).withStatus(status)
-                .withReason(problems.isEmpty() ? "Valid" : "InvalidEntries")
-                .withMessage(problems.isEmpty() ? "every host and range is valid"
-                        : "this policy allows nothing until fixed: " + String.join("; ", problems))
-                .withObservedGeneration(generation).withLastTransitionTime(since).build());
+        return ReadyCondition.set(existing, ACCEPTED, problems.isEmpty(), problems.isEmpty() ? "Valid" : "InvalidEntries",
+                problems.isEmpty() ? "every host and range is valid"
+                        : "this policy allows nothing until fixed: " + String.join("; ", problems),
+                generation, clock.instant());
     }
 
     static String summary(TunnelPolicy policy) {

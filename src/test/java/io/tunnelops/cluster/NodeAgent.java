@@ -69,6 +69,7 @@ public final class NodeAgent implements AutoCloseable {
         return thread;
     });
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+    private SharedIndexInformer<Service> services;
 
     /** A started pod: its IP and what runs for it (an sshd process or echo servers). */
     private record Running(String uid, String ip, Process sshd, List<EchoServer> echoes, int restarts, Path dir) {
@@ -88,6 +89,24 @@ public final class NodeAgent implements AutoCloseable {
     public NodeAgent start() {
         register();
         worker.scheduleWithFixedDelay(() -> guarded(this::heartbeat), 0, 10, TimeUnit.SECONDS);
+        // cluster DNS for the sshd: every Service's name in each pod's /etc/hosts
+        services = client.services().inAnyNamespace().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Service service) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+
+            @Override
+            public void onUpdate(Service oldService, Service service) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+
+            @Override
+            public void onDelete(Service service, boolean deletedFinalStateUnknown) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+        });
+        informers.add(services);
         informers.add(client.pods().inAnyNamespace().withField("spec.nodeName", NODE).inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Pod pod) {
@@ -102,23 +121,6 @@ public final class NodeAgent implements AutoCloseable {
             @Override
             public void onDelete(Pod pod, boolean deletedFinalStateUnknown) {
                 worker.execute(() -> guarded(() -> stop(key(pod))));
-            }
-        }));
-        // cluster DNS for the sshd: every Service's name in each pod's /etc/hosts
-        informers.add(client.services().inAnyNamespace().inform(new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(Service service) {
-                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
-            }
-
-            @Override
-            public void onUpdate(Service oldService, Service service) {
-                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
-            }
-
-            @Override
-            public void onDelete(Service service, boolean deletedFinalStateUnknown) {
-                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
             }
         }));
         return this;
@@ -179,8 +181,6 @@ public final class NodeAgent implements AutoCloseable {
 
     /** The Lease the node lifecycle controller watches, and a fresh Ready condition now and then. */
     private void heartbeat() {
-        String now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).truncatedTo(ChronoUnit.MICROS)
-                .format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"));
         client.resource(new LeaseBuilder().withNewMetadata().withName(NODE).withNamespace("kube-node-lease").endMetadata()
                 .withNewSpec().withHolderIdentity(NODE).withLeaseDurationSeconds(40)
                 .withRenewTime(java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC)).endSpec().build())
@@ -189,7 +189,6 @@ public final class NodeAgent implements AutoCloseable {
             node.getStatus().setConditions(List.of(nodeReady()));
             return node;
         });
-        LOG.tracef("node heartbeat %s", now);
     }
 
     // ---- pods
@@ -394,7 +393,7 @@ public final class NodeAgent implements AutoCloseable {
 
     private String hostsFile() {
         StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");
-        client.services().inAnyNamespace().list().getItems().stream()
+        services.getStore().list().stream()
                 .filter(s -> s.getSpec() != null && s.getSpec().getClusterIP() != null
                         && !s.getSpec().getClusterIP().isBlank() && !"None".equals(s.getSpec().getClusterIP()))
                 .sorted(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()))

@@ -94,14 +94,13 @@ public final class RealCluster implements AutoCloseable {
 
         kubectl.succeed("apply", "-f", project.resolve("deploy/crds").toString());
         // kubectl wait fails at once ("accessor error: <nil>") while a new CRD has no status.conditions yet: retry
-        long crdDeadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        Kubectl.Result established;
-        while ((established = kubectl.run("wait", "--for=condition=Established", "--timeout=60s",
-                "crd/tunnelsessions.tunnelops.io", "crd/tunnelpolicies.tunnelops.io")).exitCode() != 0) {
-            if (System.nanoTime() > crdDeadline || !established.stderr().contains("accessor error")) {
-                throw new IllegalStateException("the CRDs are not Established: " + established.stderr());
-            }
-            sleep(Duration.ofMillis(200));
+        Kubectl.Result established = org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> kubectl.run("wait", "--for=condition=Established", "--timeout=60s",
+                        "crd/tunnelsessions.tunnelops.io", "crd/tunnelpolicies.tunnelops.io"),
+                        r -> r.exitCode() == 0 || !r.stderr().contains("accessor error"));
+        if (established.exitCode() != 0) {
+            throw new IllegalStateException("the CRDs are not Established: " + established.stderr());
         }
         installOperatorAccount();
 
@@ -287,15 +286,6 @@ public final class RealCluster implements AutoCloseable {
             return Files.readString(file);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void sleep(Duration duration) {
-        try {
-            Thread.sleep(duration.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 

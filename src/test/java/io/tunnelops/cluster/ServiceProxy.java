@@ -27,6 +27,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.tunnelops.local.PodNetwork;
+import io.tunnelops.net.Ipv4Range;
 
 /**
  * Service addresses for the real test cluster until kube-proxy arrives: a user-space proxy, as kube-proxy's oldest
@@ -41,6 +42,7 @@ public final class ServiceProxy implements AutoCloseable {
     private final KubernetesClient client;
     private final PodNetwork network;
     private final String serviceCidr;
+    private final Ipv4Range serviceRange;
     private final Map<String, Listener> listeners = new HashMap<>();
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "service-proxy");
@@ -49,6 +51,7 @@ public final class ServiceProxy implements AutoCloseable {
     });
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private SharedIndexInformer<EndpointSlice> slices;
+    private SharedIndexInformer<Service> services;
 
     /** One address and port, and the Service port it forwards to. */
     private record Listener(ServerSocket socket, String namespace, String service, String portName, int port) {
@@ -58,6 +61,7 @@ public final class ServiceProxy implements AutoCloseable {
         this.client = client;
         this.network = network;
         this.serviceCidr = serviceCidr;
+        this.serviceRange = Ipv4Range.parse(serviceCidr).orElseThrow(() -> new IllegalArgumentException(serviceCidr));
     }
 
     public ServiceProxy start() {
@@ -82,7 +86,8 @@ public final class ServiceProxy implements AutoCloseable {
         informers.add(slices);
         @SuppressWarnings({ "unchecked", "rawtypes" })
         ResourceEventHandler<Service> onService = (ResourceEventHandler) resync;
-        informers.add(client.services().inAnyNamespace().inform(onService));
+        services = client.services().inAnyNamespace().inform(onService);
+        informers.add(services);
         return this;
     }
 
@@ -90,10 +95,10 @@ public final class ServiceProxy implements AutoCloseable {
     private synchronized void sync() {
         try {
             Map<String, Listener> wanted = new HashMap<>();
-            for (Service service : client.services().inAnyNamespace().list().getItems()) {
+            for (Service service : services.getStore().list()) {
                 var spec = service.getSpec();
                 String ip = spec.getClusterIP();
-                if (ip == null || ip.isBlank() || "None".equals(ip) || !inServiceRange(ip)) {
+                if (ip == null || ip.isBlank() || "None".equals(ip) || !serviceRange.contains(ip)) {
                     continue;
                 }
                 for (ServicePort port : spec.getPorts()) {
@@ -228,21 +233,6 @@ public final class ServiceProxy implements AutoCloseable {
             }
         }
         return Optional.empty();
-    }
-
-    private boolean inServiceRange(String ip) {
-        String[] network = serviceCidr.split("/");
-        int prefix = Integer.parseInt(network[1]);
-        long mask = prefix == 0 ? 0 : (0xffffffffL << (32 - prefix)) & 0xffffffffL;
-        return (value(ip) & mask) == (value(network[0]) & mask);
-    }
-
-    private static long value(String address) {
-        long value = 0;
-        for (String part : address.split("\\.")) {
-            value = value << 8 | Integer.parseInt(part);
-        }
-        return value;
     }
 
     private static void close(Listener listener) {

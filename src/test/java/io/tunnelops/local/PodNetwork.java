@@ -18,6 +18,8 @@ import java.util.stream.Stream;
 
 import org.jboss.logging.Logger;
 
+import io.tunnelops.net.Ipv4Address;
+
 /**
  * The local pod runner's network, so that an sshd never shares this machine's loopback: a Linux bridge with a /22 of
  * the shared address space (100.64.0.0/10) that no route of this machine overlaps, and a network namespace per pod
@@ -226,19 +228,11 @@ public final class PodNetwork implements AutoCloseable {
     }
 
     private static long value(String address) {
-        String[] parts = address.split("\\.");
-        if (parts.length != 4) {
-            return -1;
-        }
-        long value = 0;
-        for (String part : parts) {
-            value = value << 8 | Integer.parseInt(part);
-        }
-        return value;
+        return Ipv4Address.parseCanonical(address).map(Ipv4Address::value).orElse(-1L);
     }
 
     private static String text(long value) {
-        return (value >>> 24 & 255) + "." + (value >>> 16 & 255) + "." + (value >>> 8 & 255) + "." + (value & 255);
+        return new Ipv4Address(value).toString();
     }
 
     private static String run(String... command) {
