@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -392,17 +391,7 @@ public final class NodeAgent implements AutoCloseable {
     // ---- cluster DNS
 
     private String hostsFile() {
-        StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");
-        services.getStore().list().stream()
-                .filter(s -> s.getSpec() != null && s.getSpec().getClusterIP() != null
-                        && !s.getSpec().getClusterIP().isBlank() && !"None".equals(s.getSpec().getClusterIP()))
-                .sorted(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()))
-                .forEach(s -> {
-                    String fqdn = s.getMetadata().getName() + "." + s.getMetadata().getNamespace() + ".svc";
-                    hosts.append(s.getSpec().getClusterIP()).append(' ').append(fqdn).append(".cluster.local ")
-                            .append(fqdn).append('\n');
-                });
-        return hosts.toString();
+        return SshdContainer.hostsFile(services.getStore().list(), ip -> true);
     }
 
     private void refreshHosts() {

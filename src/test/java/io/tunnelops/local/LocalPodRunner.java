@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -148,17 +147,7 @@ public final class LocalPodRunner implements AutoCloseable {
 
     /** Cluster DNS: <service>.<namespace>.svc.cluster.local for every Service with an address. */
     private String hostsFile() {
-        StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");
-        client.services().inAnyNamespace().list().getItems().stream()
-                .filter(s -> s.getSpec() != null && s.getSpec().getClusterIP() != null
-                        && network.contains(s.getSpec().getClusterIP()))
-                .sorted(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()))
-                .forEach(s -> {
-                    String fqdn = s.getMetadata().getName() + "." + s.getMetadata().getNamespace() + ".svc";
-                    hosts.append(s.getSpec().getClusterIP()).append(' ').append(fqdn).append(".cluster.local ")
-                            .append(fqdn).append('\n');
-                });
-        return hosts.toString();
+        return SshdContainer.hostsFile(client.services().inAnyNamespace().list().getItems(), network::contains);
     }
 
     /** Rewrites in place: each sshd has the file bind-mounted over /etc/hosts, so the inode must stay. */

@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.tunnelops.ssh.SshdLayout;
 
@@ -98,6 +99,25 @@ public final class SshdContainer {
         } catch (IOException e) {
             return "";
         }
+    }
+
+    /**
+     * Cluster DNS as a hosts file: {@code <service>.<namespace>.svc.cluster.local} for each Service with a cluster IP
+     * that {@code reachable} accepts.
+     */
+    public static String hostsFile(java.util.Collection<Service> services, java.util.function.Predicate<String> reachable) {
+        StringBuilder hosts = new StringBuilder("127.0.0.1 localhost\n");
+        services.stream()
+                .filter(s -> s.getSpec() != null && s.getSpec().getClusterIP() != null
+                        && !s.getSpec().getClusterIP().isBlank() && !"None".equals(s.getSpec().getClusterIP())
+                        && reachable.test(s.getSpec().getClusterIP()))
+                .sorted(Comparator.comparing(s -> s.getMetadata().getNamespace() + "/" + s.getMetadata().getName()))
+                .forEach(s -> {
+                    String fqdn = s.getMetadata().getName() + "." + s.getMetadata().getNamespace() + ".svc";
+                    hosts.append(s.getSpec().getClusterIP()).append(' ').append(fqdn).append(".cluster.local ")
+                            .append(fqdn).append('\n');
+                });
+        return hosts.toString();
     }
 
     /** Rewrites in place: each sshd has the file bind-mounted over /etc/hosts, so the inode must stay. */
