@@ -28,7 +28,7 @@ if [[ ! -s $TAR || $BIN/coredns -nt $TAR ]]; then
   W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
   B=(buildah --root "$W/root" --runroot "$W/run" --storage-driver vfs)
   c=$("${B[@]}" from scratch)
-  "${B[@]}" copy "$c" "$BIN/coredns" /coredns
+  "${B[@]}" copy -q "$c" "$BIN/coredns" /coredns
   "${B[@]}" config --entrypoint '["/coredns"]' --user 65532:65532 --port 53/udp --port 53/tcp "$c"
   "${B[@]}" commit -q "$c" "$IMAGE" >/dev/null
   "${B[@]}" push -q "$IMAGE" "oci-archive:$TAR.tmp:$IMAGE" && mv "$TAR.tmp" "$TAR"
