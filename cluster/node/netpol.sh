@@ -52,11 +52,13 @@ setsid bash -c 'echo $$ >"$0"; exec nsenter --net="$1" "${@:2}"' "$NODE/run/kube
   --enable-ipv4=true --enable-ipv6=false --health-port="$HEALTH_PORT" --metrics-port=0 --iptables-sync-period=5m \
   --cache-sync-timeout=30s --v=1 </dev/null >"$NODE/logs/kube-router.log" 2>&1 9>&- &
 for _ in $(seq 50); do [[ -s $NODE/run/kube-router.pid ]] && break; sleep 0.1; done
-# Healthy once every controller it runs has reported a first full sync.
+# Its health endpoint answers as soon as it runs; the first full sync of the policies into iptables ends with the
+# log line "sync iptables took": wait for both.
 for _ in $(seq 300); do
-  in_node curl -sf "http://127.0.0.1:$HEALTH_PORT/healthz" >/dev/null 2>&1 && break
+  grep -q 'sync iptables took' "$NODE/logs/kube-router.log" && in_node curl -sf "http://127.0.0.1:$HEALTH_PORT/healthz" >/dev/null 2>&1 && break
   kill -0 "$(cat "$NODE/run/kube-router.pid")" 2>/dev/null || { tail -30 "$NODE/logs/kube-router.log" >&2; die "kube-router exited"; }
   sleep 0.1
 done
-in_node curl -sf "http://127.0.0.1:$HEALTH_PORT/healthz" >/dev/null || { tail -30 "$NODE/logs/kube-router.log" >&2; die "kube-router not healthy"; }
-log "NetworkPolicy: kube-router $("$BIN/kube-router" --version 2>&1 | awk '{print $4; exit}') firewall in $NODE_NS"
+in_node curl -sf "http://127.0.0.1:$HEALTH_PORT/healthz" >/dev/null && grep -q 'sync iptables took' "$NODE/logs/kube-router.log" ||
+  { tail -30 "$NODE/logs/kube-router.log" >&2; die "kube-router not healthy"; }
+log "NetworkPolicy: kube-router $("$BIN/kube-router" --version 2>&1 | sed -n 's/.* version \(v[^,]*\),.*/\1/p') firewall in $NODE_NS"
