@@ -129,9 +129,11 @@ echo "# pods Ready after ${SECONDS}s"
 ip_of() { $K -n "$NS" get "$1" -o jsonpath="${2:-{.spec.clusterIP\}}"; }
 ECHO_SVC=$(ip_of svc/echo); OTHER_SVC=$(ip_of svc/other); API_SVC=$($K -n default get svc kubernetes -o jsonpath='{.spec.clusterIP}')
 ECHO_POD=$(ip_of pod/echo '{.status.podIP}'); OTHER_POD=$(ip_of pod/other '{.status.podIP}')
+DNS_POD=$($K -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[0].status.podIP}')
 FQDN="echo.$NS.svc.cluster.local"
 
-# Connect within 3 s? (bash's /dev/tcp: a completed TCP handshake; a dropped SYN times out, a reject fails at once)
+# Connect within 3 s? (bash's /dev/tcp: a completed TCP handshake. kube-router REJECTs with icmp-port-unreachable, so
+# a blocked connect fails at once with "Connection refused"; control shows that the port does listen.)
 connects() { $K -n "$NS" exec "$1" -- timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" >/dev/null 2>&1; }
 expect() { # POD yes|no IP PORT WHAT
   local pod=$1 want=$2 ip=$3 port=$4 what=$5 got=no t0=$SECONDS
@@ -157,6 +159,8 @@ for pod in control client; do
   expect "$pod" $allowed "$ECHO_POD" 9090 "pod echo, another port"
   expect "$pod" $allowed "$OTHER_SVC" 8080 "Service other"
   expect "$pod" $allowed "$OTHER_POD" 8080 "pod other"
+  expect "$pod" yes "$DNS_IP" 53 "Service kube-dns, DNS over TCP"
+  expect "$pod" $allowed "$DNS_POD" 8181 "pod coredns, its readiness port"
   expect "$pod" $allowed "$API_SVC" 443 "Service kubernetes (API server)"
   # Pods have routes only to the pod and Service ranges (10-tunnel.conflist): the forwarder on the machine's end of
   # the node's veth is out of every pod's reach, policy or not. Checked for the client; only reported for control.
