@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Stops what cluster/node/up.sh DIR started: the node's pods, kubelet, containers, containerd; removes the pods'
-# network namespaces, the bridge, the node's cgroups and mounts; restores the kernel settings the kubelet changed.
+# Stops what cluster/node/up.sh DIR started: the node's pods, kubelet, kube-proxy, containers, containerd, the API
+# forwarder; removes the pods' network namespaces, the node's namespace (with its bridge, veth, routes and iptables
+# rules), its cgroups and mounts; restores the kernel settings the kubelet changed.
 #   cluster/node/down.sh DIR
 set -uo pipefail
 DIR="$(cd "${1:?usage: down.sh DIR}" && pwd)"
@@ -18,11 +19,12 @@ stop() { local p; p=$(pid_of "$1") || return 0; kill -TERM "$p"; for _ in $(seq 
 # 1. While the kubelet and the API server run: delete the node's pods, so the kubelet tears them down
 #    properly (CNI DEL: veth, IP; netns; cgroups); then the Node object.
 if pid_of kubelet >/dev/null && $KUBECTL get node "$NODE_NAME" >/dev/null 2>&1; then
-  $KUBECTL delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --wait=false >/dev/null 2>&1
+  $KUBECTL delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=2 --wait=false >/dev/null 2>&1
   for _ in $(seq 60); do [[ -z $($CTR tasks ls -q 2>/dev/null) ]] && break; sleep 0.5; done
   $KUBECTL delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=0 --force >/dev/null 2>&1
 fi
 stop kubelet
+stop kube-proxy
 $KUBECTL delete node "$NODE_NAME" --wait=false >/dev/null 2>&1 || true
 # 2. Whatever is left (kubelet dead, API server down): kill tasks, remember their netns, delete containers.
 netns=()
@@ -40,29 +42,17 @@ stop containerd
 for n in "${netns[@]}"; do [[ $n == /var/run/netns/cni-* && -e $n ]] || continue; umount "$n" 2>/dev/null; rm -f "$n"; log "removed netns $n"; done
 # 3. Mounts under the node directory (overlay rootfs, shm, kubelet volumes), deepest first.
 awk -v d="$NODE/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" && log "unmounted $m"; done
-# 4. Bridge (and any veth still on it), cgroups, kernel settings.
-if ip link show "$BRIDGE" >/dev/null 2>&1; then
-  for v in $(ip -o link show master "$BRIDGE" | awk -F': ' '{print $2}' | cut -d@ -f1); do ip link del "$v" 2>/dev/null; done
-  ip link del "$BRIDGE" && log "removed bridge $BRIDGE"
-fi
+# 4. The node's namespace: its bridge, veth (and so the machine's routes into it) and iptables rules go with it.
+stop api-forwarder
+if [[ -n ${NODE_NS:-} ]] && ip netns list | grep -qw "$NODE_NS"; then ip netns del "$NODE_NS" && log "removed netns $NODE_NS"; fi
+[[ -n ${VETH_HOST:-} ]] && ip link del "$VETH_HOST" 2>/dev/null
 for c in /sys/fs/cgroup/*/"$NODE_NAME"; do
   [[ -d $c ]] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
   [[ -d $c ]] && log "cgroup $c still there (processes in it?)"
 done
 if [[ -s $NODE/sysctl.saved ]]; then
-  read -r a b c d <"$NODE/sysctl.saved"
-  sysctl -qw vm.overcommit_memory="$a" kernel.panic="$b" kernel.panic_on_oops="$c" net.ipv4.ip_forward="$d" && rm -f "$NODE/sysctl.saved"
-fi
-# 5. The kubelet's iptables chains (KUBE-FIREWALL hooked into INPUT/OUTPUT, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT,
-#    IPv4 and IPv6): machine-wide and shared by every kubelet, so removed only when no kubelet runs any more.
-if ! pgrep -x kubelet >/dev/null; then
-  for ipt in iptables ip6tables; do
-    $ipt -t filter -D INPUT -j KUBE-FIREWALL 2>/dev/null; $ipt -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null
-    for t in filter nat mangle; do for ch in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
-      $ipt -t $t -F $ch 2>/dev/null && $ipt -t $t -X $ch 2>/dev/null
-    done; done
-  done
-  log "removed the kubelet's iptables chains"
+  read -r a b c <"$NODE/sysctl.saved"
+  sysctl -qw vm.overcommit_memory="$a" kernel.panic="$b" kernel.panic_on_oops="$c" && rm -f "$NODE/sysctl.saved"
 fi
 left=$(ps -eo pid,args | grep -F "$NODE/" | grep -v grep)
 [[ -z $left ]] || { log "still running: $left"; exit 1; }
