@@ -33,8 +33,10 @@ if [[ ! -s $TAR || $BIN/coredns -nt $TAR ]]; then
   "${B[@]}" commit -q "$c" "$IMAGE" >/dev/null
   "${B[@]}" push -q "$IMAGE" "oci-archive:$TAR.tmp:$IMAGE" && mv "$TAR.tmp" "$TAR"
   "${B[@]}" rm -a >/dev/null; "${B[@]}" rmi -a -f >/dev/null 2>&1 || true
+  rebuilt=1
 fi
-$CTR images import --all-platforms "$TAR" >/dev/null
+# (up.sh imports every tar of DIR/node/images already: this is for a fresh or rebuilt image)
+$CTR images ls -q | grep -qxF "$IMAGE" && [[ ${rebuilt:-0} == 0 ]] || $CTR images import --all-platforms "$TAR" >/dev/null
 
 sed -e "s|@IMAGE@|$IMAGE|g" -e "s|@DNS_IP@|$DNS_IP|g" "$HERE/coredns.yaml.in" | $KUBECTL apply -f - >/dev/null
 $KUBECTL -n kube-system rollout status deployment/coredns --timeout=60s >/dev/null ||
