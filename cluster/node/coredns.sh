@@ -19,12 +19,13 @@ DNS_IP=${DNS_IP:-}
 [[ -n $DNS_IP ]] || { ip2int() { local IFS=.; set -- $1; echo $((($1 << 24) | ($2 << 16) | ($3 << 8) | $4)); }
   n=$(( $(ip2int "${SERVICE_CIDR%/*}") + 10 )); DNS_IP="$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"; }
 
-# The image is rebuilt only when the binary changed (warm starts: just the import).
+# The image is rebuilt only when the binary's content changed (go build touches an up-to-date binary, so no mtimes).
 VER=$("$BIN/coredns" -version | sed -n 's/^CoreDNS-//p')
 IMAGE="tunnel.local/coredns:$VER"
 TAR="$NODE/images/coredns.tar"
 mkdir -p "$NODE/images"
-if [[ ! -s $TAR || $BIN/coredns -nt $TAR ]]; then
+SUM=$(sha256sum "$BIN/coredns" | cut -d' ' -f1)
+if [[ ! -s $TAR || $(cat "$TAR.binary-sha256" 2>/dev/null) != "$SUM" ]]; then
   W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
   B=(buildah --root "$W/root" --runroot "$W/run" --storage-driver vfs)
   c=$("${B[@]}" from scratch)
@@ -33,7 +34,7 @@ if [[ ! -s $TAR || $BIN/coredns -nt $TAR ]]; then
   "${B[@]}" commit -q "$c" "$IMAGE" >/dev/null
   "${B[@]}" push -q "$IMAGE" "oci-archive:$TAR.tmp:$IMAGE" && mv "$TAR.tmp" "$TAR"
   "${B[@]}" rm -a >/dev/null; "${B[@]}" rmi -a -f >/dev/null 2>&1 || true
-  rebuilt=1
+  echo "$SUM" >"$TAR.binary-sha256"; rebuilt=1
 fi
 # (up.sh imports every tar of DIR/node/images already: this is for a fresh or rebuilt image)
 $CTR images ls -q | grep -qxF "$IMAGE" && [[ ${rebuilt:-0} == 0 ]] || $CTR images import --all-platforms "$TAR" >/dev/null
