@@ -12,6 +12,8 @@
 #   GO_BUILD_P   value for `go build -p` (default: Go's default = number of CPUs)
 #   KUBE_CMDS    space-separated subset of the commands below
 #   SKIP_ETCD    set to 1 to not also run etcd/build.sh (etcd + etcdctl 3.6.x)
+#   SKIP_NODE_ADDONS  set to 1 to not also run coredns/build.sh and kube-router/build.sh (the real node's
+#                cluster DNS and NetworkPolicy firewall)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -71,4 +73,8 @@ set -x
 
 if [[ "${SKIP_ETCD:-0}" != 1 ]]; then
   "$HERE/etcd/build.sh" "$OUT"
+fi
+if [[ "${SKIP_NODE_ADDONS:-0}" != 1 ]]; then
+  "$HERE/coredns/build.sh" "$OUT"
+  "$HERE/kube-router/build.sh" "$OUT"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what cluster/node/up.sh DIR started: the node's pods, kubelet, kube-proxy, containers, containerd, the API
+# Stops what cluster/node/up.sh DIR started: the node's pods, kubelet, kube-proxy, kube-router, containers, containerd, the API
 # forwarder; removes the pods' network namespaces, the node's namespace (with its bridge, veth, routes and iptables
 # rules), its cgroups and mounts; restores the kernel settings the kubelet changed.
 #   cluster/node/down.sh DIR
@@ -19,12 +19,15 @@ stop() { local p; p=$(pid_of "$1") || return 0; kill -TERM "$p"; for _ in $(seq 
 # 1. While the kubelet and the API server run: delete the node's pods, so the kubelet tears them down
 #    properly (CNI DEL: veth, IP; netns; cgroups); then the Node object.
 if pid_of kubelet >/dev/null && $KUBECTL get node "$NODE_NAME" >/dev/null 2>&1; then
+  # coredns.sh's Deployment would put a new CoreDNS pod on this node while its pods are being deleted.
+  $KUBECTL -n kube-system delete deployment coredns --ignore-not-found --wait=false >/dev/null 2>&1
   $KUBECTL delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=2 --wait=false >/dev/null 2>&1
   for _ in $(seq 60); do [[ -z $($CTR tasks ls -q 2>/dev/null) ]] && break; sleep 0.5; done
   $KUBECTL delete pods -A --field-selector "spec.nodeName=$NODE_NAME" --grace-period=0 --force >/dev/null 2>&1
 fi
 stop kubelet
 stop kube-proxy
+stop kube-router   # its iptables chains and ipsets go with the node's namespace below
 $KUBECTL delete node "$NODE_NAME" --wait=false >/dev/null 2>&1 || true
 # 2. Whatever is left (kubelet dead, API server down): kill tasks, remember their netns, delete containers.
 netns=()

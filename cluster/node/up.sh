@@ -14,7 +14,11 @@
 # Everything lives in DIR/node: containerd/ (root, state, socket), kubelet/ (root-dir, certs), kube-proxy/, cni/,
 # logs/, run/*.pid, env. Root only. Needs Debian's containerd runc containernetworking-plugins iptables socat
 # buildah gcc libc6-dev (and busybox-static for the test image).
-# Env: TUNNEL_NODE_BRIDGE (default cni-tun0; it exists only inside the node's namespace).
+# By default the node also gets cluster DNS (coredns.sh: CoreDNS in kube-system, Service kube-dns at SERVICE_CIDR + 10,
+# the kubelet's clusterDNS) and NetworkPolicy enforcement (netpol.sh: kube-router's firewall inside the namespace);
+# those need BIN/coredns and BIN/kube-router (cluster/coredns/build.sh, cluster/kube-router/build.sh) and ipset.
+# Env: TUNNEL_NODE_BRIDGE (default cni-tun0; it exists only inside the node's namespace); TUNNEL_NODE_DNS=0 and
+# TUNNEL_NODE_NETPOL=0 leave out cluster DNS and NetworkPolicy enforcement.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -197,3 +201,10 @@ for _ in $(seq 100); do in_node curl -sf "http://127.0.0.1:10256/healthz" >/dev/
   sleep 0.2; done
 in_node curl -sf "http://127.0.0.1:10256/healthz" >/dev/null || { tail -30 "$NODE/logs/kube-proxy.log" >&2; die "kube-proxy not healthy"; }
 log "node $NODE_NAME Ready with kube-proxy (${SECONDS}s), pods on $POD_CIDR"
+
+# ---- cluster DNS and NetworkPolicy enforcement: independent of each other, so side by side ----
+addons=()
+[[ ${TUNNEL_NODE_NETPOL:-1} == 0 ]] || { "$HERE/netpol.sh" "$DIR" & addons+=($!); }
+[[ ${TUNNEL_NODE_DNS:-1} == 0 ]] || { "$HERE/coredns.sh" "$DIR" & addons+=($!); }
+for p in "${addons[@]}"; do wait "$p" || die "cluster DNS or NetworkPolicy enforcement failed (see above)"; done
+((${#addons[@]} == 0)) || log "node $NODE_NAME ready with$([[ ${TUNNEL_NODE_DNS:-1} == 0 ]] || echo " cluster DNS")$([[ ${TUNNEL_NODE_NETPOL:-1} == 0 ]] || echo " NetworkPolicy") (${SECONDS}s)"

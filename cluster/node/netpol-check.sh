@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# Proves, on the node that cluster/node/up.sh DIR started (with coredns.sh and netpol.sh), what the operator's
+# session NetworkPolicy promises. One line per check: PASS or FAIL; exit status 1 if any FAIL.
+#   cluster/node/netpol-check.sh DIR [NAMESPACE]     (default namespace netpol-check; deleted first and at the end)
+# Set KEEP=1 to leave the namespace for inspection.
+#
+# Pods: echo (app=echo, listens on 8080 and 9090), other (app=other, 8080), client (selected by a policy shaped like
+# SshdNetworkPolicy's for a TunnelSession "check" whose target is Service echo port 8080) and control (no policy).
+# client and control run the project's sshd image (Debian: bash, getent, timeout); echo and other a busybox.
+set -uo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+DIR="$(cd "${1:?usage: netpol-check.sh DIR [NAMESPACE]}" && pwd)"
+NS="${2:-netpol-check}"
+NODE="$DIR/node"
+source "$DIR/env"; source "$NODE/env"
+export NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}" no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
+K="$BIN/kubectl --kubeconfig $DIR/admin.kubeconfig"
+CTR="ctr --address $CONTAINERD_SOCK -n k8s.io"
+SSHD_IMAGE=${SSHD_IMAGE:-ghcr.io/tunnelops/sshd:0.1.0}
+fails=0
+pass() { printf 'PASS  %s\n' "$*"; }
+fail() { printf 'FAIL  %s\n' "$*"; fails=$((fails + 1)); }
+SECONDS=0
+
+# The sshd image (images/build.sh) is in the machine's buildah storage: import it once into the node's containerd.
+if ! $CTR images ls -q | grep -qxF "$SSHD_IMAGE"; then
+  mkdir -p "$NODE/test-images"; tar="$NODE/test-images/sshd.tar"
+  [[ -s $tar ]] || buildah push -q "$SSHD_IMAGE" "oci-archive:$tar:$SSHD_IMAGE" || { echo "FAIL  no $SSHD_IMAGE (images/build.sh)"; exit 1; }
+  $CTR images import --all-platforms "$tar" >/dev/null
+fi
+
+$K delete namespace "$NS" --ignore-not-found --wait=true >/dev/null
+$K create namespace "$NS" >/dev/null
+$K -n "$NS" apply -f - >/dev/null <<EOF2
+apiVersion: v1
+kind: Pod
+metadata: {name: echo, labels: {app: echo}}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsNonRoot: true, runAsUser: 10001}
+  containers:
+  - name: echo
+    image: tunnel.local/busybox:1.35
+    imagePullPolicy: Never
+    command: [sh, -c, 'nc -ll -p 8080 -e cat & nc -ll -p 9090 -e cat & wait']
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other, labels: {app: other}}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsNonRoot: true, runAsUser: 10001}
+  containers:
+  - name: other
+    image: tunnel.local/busybox:1.35
+    imagePullPolicy: Never
+    command: [sh, -c, 'nc -ll -p 8080 -e cat & nc -ll -p 9090 -e cat & wait']
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo}
+spec:
+  selector: {app: echo}
+  ports: [{name: a, port: 8080, targetPort: 8080}, {name: b, port: 9090, targetPort: 9090}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other}
+spec:
+  selector: {app: other}
+  ports: [{name: a, port: 8080, targetPort: 8080}]
+---
+# Labels as SessionLabels.sshdPodSelector gives the sshd pod of TunnelSession "check".
+apiVersion: v1
+kind: Pod
+metadata: {name: client, labels: {tunnelops.io/session: check, app.kubernetes.io/component: sshd}}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsNonRoot: true, runAsUser: 10001}
+  containers:
+  - name: client
+    image: $SSHD_IMAGE
+    imagePullPolicy: Never
+    command: [sleep, infinity]
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: control, labels: {app: control}}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsNonRoot: true, runAsUser: 10001}
+  containers:
+  - name: control
+    image: $SSHD_IMAGE
+    imagePullPolicy: Never
+    command: [sleep, infinity]
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+# The shape SshdNetworkPolicy.desired() writes (src/main/java/io/tunnelops/session/resources) for a session named
+# "check" targeting Service echo port 8080 (no access.sourceRanges): ingress only to the sshd port 2222, egress only
+# to the target Service's pods on the target port, and to cluster DNS.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: check-sshd
+  labels: {app.kubernetes.io/managed-by: tunnel-operator, tunnelops.io/session: check, app.kubernetes.io/component: sshd}
+spec:
+  podSelector:
+    matchLabels: {tunnelops.io/session: check, app.kubernetes.io/component: sshd}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports: [{port: 2222, protocol: TCP}]
+  egress:
+  - to: [{podSelector: {matchLabels: {app: echo}}}]
+    ports: [{port: 8080, protocol: TCP}]
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+      podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+EOF2
+if ! $K -n "$NS" wait --for=condition=Ready pod/echo pod/other pod/client pod/control --timeout=60s >/dev/null; then
+  $K -n "$NS" get pods -o wide; fail "pods not Ready"; exit 1
+fi
+echo "# pods Ready after ${SECONDS}s"
+
+ip_of() { $K -n "$NS" get "$1" -o jsonpath="${2:-{.spec.clusterIP\}}"; }
+ECHO_SVC=$(ip_of svc/echo); OTHER_SVC=$(ip_of svc/other); API_SVC=$($K -n default get svc kubernetes -o jsonpath='{.spec.clusterIP}')
+ECHO_POD=$(ip_of pod/echo '{.status.podIP}'); OTHER_POD=$(ip_of pod/other '{.status.podIP}')
+DNS_POD=$($K -n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[0].status.podIP}')
+FQDN="echo.$NS.svc.cluster.local"
+
+# Connect within 3 s? (bash's /dev/tcp: a completed TCP handshake. kube-router REJECTs with icmp-port-unreachable, so
+# a blocked connect fails at once with "Connection refused"; control shows that the port does listen.)
+connects() { $K -n "$NS" exec "$1" -- timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" >/dev/null 2>&1; }
+expect() { # POD yes|no IP PORT WHAT
+  local pod=$1 want=$2 ip=$3 port=$4 what=$5 got=no t0=$SECONDS
+  connects "$pod" "$ip" "$port" && got=yes
+  if [[ $got == "$want" ]]; then pass "$pod -> $what ($ip:$port): $([[ $got == yes ]] && echo reached || echo blocked)"
+  else fail "$pod -> $what ($ip:$port): $([[ $got == yes ]] && echo reached, expected blocked || echo blocked, expected reached)"; fi
+}
+resolves() { # POD NAME WANT_IP|none
+  local got; got=$($K -n "$NS" exec "$1" -- getent hosts "$2" 2>/dev/null | awk '{print $1; exit}')
+  if [[ $3 == none ]]; then [[ -z $got ]] && pass "$1 resolves $2: not found (as expected)" || fail "$1 resolves $2 to $got, expected not found"
+  else [[ $got == "$3" ]] && pass "$1 resolves $2 to $got" || fail "$1 resolves $2 to '${got}', expected $3"; fi
+}
+
+# control first: everything is reachable without a policy, so each refusal below is the policy's doing.
+for pod in control client; do
+  [[ $pod == client ]] && allowed=no || allowed=yes
+  echo "# $pod ($([[ $pod == client ]] && echo 'selected by the session policy' || echo 'no policy'))"
+  resolves "$pod" "$FQDN" "$ECHO_SVC"
+  resolves "$pod" "example.com" none
+  expect "$pod" yes "$ECHO_SVC" 8080 "Service echo, the target port"
+  expect "$pod" yes "$ECHO_POD" 8080 "pod echo, the target port"
+  expect "$pod" $allowed "$ECHO_SVC" 9090 "Service echo, another port"
+  expect "$pod" $allowed "$ECHO_POD" 9090 "pod echo, another port"
+  expect "$pod" $allowed "$OTHER_SVC" 8080 "Service other"
+  expect "$pod" $allowed "$OTHER_POD" 8080 "pod other"
+  expect "$pod" yes "$DNS_IP" 53 "Service kube-dns, DNS over TCP"
+  expect "$pod" $allowed "$DNS_POD" 8181 "pod coredns, its readiness port"
+  expect "$pod" $allowed "$API_SVC" 443 "Service kubernetes (API server)"
+  # Pods have routes only to the pod and Service ranges (10-tunnel.conflist): the forwarder on the machine's end of
+  # the node's veth is out of every pod's reach, policy or not. Checked for the client; only reported for control.
+  if [[ $pod == client ]]; then expect client no "$LINK_HOST_IP" "$API_FORWARD_PORT" "the node's API forwarder"
+  else connects control "$LINK_HOST_IP" "$API_FORWARD_PORT" && r=reached || r="blocked (no route from pods)"
+    echo "INFO  control -> the node's API forwarder ($LINK_HOST_IP:$API_FORWARD_PORT): $r"; fi
+done
+# Nothing for outside names can leave: no forward plugin in CoreDNS, no default route in the node's namespace.
+"$BIN/coredns" -plugins | grep -qx 'forward' && fail "CoreDNS has a forward plugin" || pass "CoreDNS has no forward plugin"
+[[ -z $(nsenter --net="/var/run/netns/$NODE_NS" ip -4 route show default) ]] && pass "no default route in the node's namespace $NODE_NS" ||
+  fail "the node's namespace has a default route"
+
+[[ ${KEEP:-0} == 1 ]] || $K delete namespace "$NS" --wait=false >/dev/null
+echo "# $fails failure(s), ${SECONDS}s"
+((fails == 0))
