@@ -73,6 +73,8 @@ class RealNodeWalkthroughIT {
         assertEquals(List.of("ALL"), sshd.getSecurityContext().getCapabilities().getDrop());
         ContainerStatus status = pod.getStatus().getContainerStatuses().get(0);
         assertTrue(status.getContainerID().startsWith("containerd://"), status.getContainerID());
+        assertTrue(RealNodeFixtures.runningContainers(ns, "debug-sshd-").contains(
+                status.getContainerID().substring("containerd://".length())), "containerd runs the sshd's container");
 
         // ... and as the kernel sees the running process: uid/gid 10001, no capability, no_new_privs, seccomp filter
         String proc = exec(ns, pod, "cat", "/proc/1/status").stdout();
@@ -124,8 +126,10 @@ class RealNodeWalkthroughIT {
         assertNotEquals(0, refused.exitCode());
         assertTrue(refused.output().contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), refused.output());
 
+        long deleting = System.nanoTime();
         kubectl.succeed("delete", "-n", ns, "ts/debug", "--wait=false");
         kubectl.succeed("wait", "-n", ns, "--for=delete", "ts/debug", "--timeout=60s");
+        System.out.printf("real node: session deleted in %d ms%n", (System.nanoTime() - deleting) / 1_000_000);
         assertNothingLeft(ns, "debug");
     }
 
