@@ -182,6 +182,18 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         context.managedWorkflowAndDependentResourceContext().put(SessionPlan.KEY, plan);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
 
+        Optional<Deployment> sshd = context.getSecondaryResource(Deployment.class);
+        boolean available = sshd.map(d -> d.getStatus() != null && d.getStatus().getAvailableReplicas() != null
+                        && d.getStatus().getAvailableReplicas() > 0)
+                .orElse(false);
+        Optional<String> cannotStart = available ? Optional.empty()
+                : SshdStartFailure.of(context.getSecondaryResources(Pod.class), sshd);
+        Optional<Instant> startDeadline = available ? Optional.empty()
+                : SshdStartDeadline.of(sshd, previous.getConditions(), settings.sshdStartTimeout(), now);
+        if (startDeadline.isPresent() && !now.isBefore(startDeadline.get())) {
+            return startTimedOut(session, previous, status, cannotStart, context, now);
+        }
+
         Optional<Endpoint> endpoint = SessionEndpoints.of(context);
         Optional<Secret> secret = context.getSecondaryResource(Secret.class);
         secret.ifPresent(s -> {
@@ -195,17 +207,6 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
             status.setEndpoint(e);
             status.setSshCommand(SshCommands.sshCommand(e, plan));
         });
-        Optional<Deployment> sshd = context.getSecondaryResource(Deployment.class);
-        boolean available = sshd.map(d -> d.getStatus() != null && d.getStatus().getAvailableReplicas() != null
-                        && d.getStatus().getAvailableReplicas() > 0)
-                .orElse(false);
-        Optional<String> cannotStart = available ? Optional.empty()
-                : SshdStartFailure.of(context.getSecondaryResources(Pod.class), sshd);
-        Optional<Instant> startDeadline = available ? Optional.empty()
-                : SshdStartDeadline.of(sshd, previous.getConditions(), settings.sshdStartTimeout(), now);
-        if (startDeadline.isPresent() && !now.isBefore(startDeadline.get())) {
-            return startTimedOut(session, previous, status, cannotStart, context, now);
-        }
 
         String reason;
         String message;
