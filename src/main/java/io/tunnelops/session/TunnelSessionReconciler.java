@@ -72,7 +72,8 @@ import io.tunnelops.ssh.SshdLayout;
 // Documentation only (quarkus.operator-sdk.disable-rbac-generation=true): the ClusterRole is in application.properties.
 // NodePort endpoints are published with a node's address
 @RBACRule(apiGroups = "", resources = "nodes", verbs = { "list" })
-// sshd pods report idle timeouts and disconnects through their termination message (read from the informer)
+// sshd pods report idle timeouts and disconnects through their termination message, and why they cannot start
+// (read from the informer)
 @RBACRule(apiGroups = "", resources = "pods", verbs = { "list", "watch" })
 @RBACRule(apiGroups = "", resources = "events", verbs = { "create" })
 public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Cleaner<TunnelSession> {
