@@ -387,9 +387,11 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
                 .map(c -> SSHD_CANNOT_START.equals(c.getReason())).orElse(false);
         if (SSHD_CANNOT_START.equals(reason) && !wasStuck) {
             // once per episode: the kubelet's ErrImagePull and ImagePullBackOff alternate, events must not follow
-            LOG.infof("TunnelSession %s/%s: %s", session.getMetadata().getNamespace(), session.getMetadata().getName(),
-                    message);
             events.warning(session, SSHD_CANNOT_START, message);
+            if (previous.getPhase() == status.getPhase()) { // else the phase's line below says it
+                LOG.infof("TunnelSession %s/%s: %s", session.getMetadata().getNamespace(),
+                        session.getMetadata().getName(), message);
+            }
         }
         if (previous.getPhase() == status.getPhase()) {
             return;
