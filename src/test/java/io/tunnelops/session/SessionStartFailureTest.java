@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -208,6 +209,31 @@ class SessionStartFailureTest {
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
         assertEquals(SessionPhase.Ready, get("recovers").getStatus().getPhase(), "the deadline only binds a waiting sshd");
         assertNotNull(deployment("recovers"));
+    }
+
+    @Test
+    void aReadySessionWhoseSshdStopsGetsTheWholeStartTimeoutFromThatMoment() {
+        provisioning("lost");
+        FakeKubelet.sshdPodRunning(client, ns, "lost");
+        FakeKubelet.deploymentAvailable(client, ns, "lost");
+        awaitPhase("lost", SessionPhase.Ready);
+
+        // long after the Deployment's creation, its pod goes (a node drained) and the new one cannot pull
+        clock.advance(Duration.ofMinutes(40));
+        client.apps().deployments().inNamespace(ns).withName("lost-sshd").editStatus(d -> {
+            d.setStatus(new DeploymentStatusBuilder().withReplicas(1).withUnavailableReplicas(1).build());
+            return d;
+        });
+        FakeKubelet.sshdPodWaiting(client, ns, "lost", "ErrImagePull", PULL_ERROR);
+        Condition notReady = awaitReason("lost", "SshdCannotStart");
+        assertEquals(clock.instant().truncatedTo(ChronoUnit.SECONDS).toString(),
+                notReady.getLastTransitionTime());
+        assertEquals(SessionPhase.Provisioning, get("lost").getStatus().getPhase(), "not failed at once");
+
+        clock.set(Instant.parse(notReady.getLastTransitionTime()).plus(settings.sshdStartTimeout()));
+        FakeKubelet.sshdPodWaiting(client, ns, "lost", "ImagePullBackOff", "Back-off pulling image \"x\"");
+        assertEquals("SshdStartTimeout", ready(awaitPhase("lost", SessionPhase.Failed)).getReason());
+        assertNothingLeft("lost");
     }
 
     // ---- helpers
