@@ -85,6 +85,12 @@ spec:
     imagePullPolicy: Never
     command: [sleep, infinity]
     securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+  # Stands in for sshd on its port 2222, plus a port the policy's ingress rule does not name.
+  - name: listener
+    image: tunnel.local/busybox:1.35
+    imagePullPolicy: Never
+    command: [sh, -c, 'nc -ll -p 2222 -e cat & nc -ll -p 2223 -e cat & wait']
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
 ---
 apiVersion: v1
 kind: Pod
@@ -134,7 +140,7 @@ FQDN="echo.$NS.svc.cluster.local"
 
 # Connect within 3 s? (bash's /dev/tcp: a completed TCP handshake. kube-router REJECTs with icmp-port-unreachable, so
 # a blocked connect fails at once with "Connection refused"; control shows that the port does listen.)
-connects() { $K -n "$NS" exec "$1" -- timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" >/dev/null 2>&1; }
+connects() { $K -n "$NS" exec "$1" -c "$1" -- timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" >/dev/null 2>&1; }
 expect() { # POD yes|no IP PORT WHAT
   local pod=$1 want=$2 ip=$3 port=$4 what=$5 got=no t0=$SECONDS
   connects "$pod" "$ip" "$port" && got=yes
@@ -142,7 +148,7 @@ expect() { # POD yes|no IP PORT WHAT
   else fail "$pod -> $what ($ip:$port): $([[ $got == yes ]] && echo reached, expected blocked || echo blocked, expected reached)"; fi
 }
 resolves() { # POD NAME WANT_IP|none
-  local got; got=$($K -n "$NS" exec "$1" -- getent hosts "$2" 2>/dev/null | awk '{print $1; exit}')
+  local got; got=$($K -n "$NS" exec "$1" -c "$1" -- getent hosts "$2" 2>/dev/null | awk '{print $1; exit}')
   if [[ $3 == none ]]; then [[ -z $got ]] && pass "$1 resolves $2: not found (as expected)" || fail "$1 resolves $2 to $got, expected not found"
   else [[ $got == "$3" ]] && pass "$1 resolves $2 to $got" || fail "$1 resolves $2 to '${got}', expected $3"; fi
 }
@@ -168,6 +174,13 @@ for pod in control client; do
   else connects control "$LINK_HOST_IP" "$API_FORWARD_PORT" && r=reached || r="blocked (no route from pods)"
     echo "INFO  control -> the node's API forwarder ($LINK_HOST_IP:$API_FORWARD_PORT): $r"; fi
 done
+# Ingress: only the sshd port. Inside the pod (loopback, no policy on it) both ports answer.
+CLIENT_POD=$(ip_of pod/client '{.status.podIP}')
+echo "# ingress to client"
+if $K -n "$NS" exec client -c client -- timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222 && exec 4<>/dev/tcp/127.0.0.1/2223' >/dev/null 2>&1
+then pass "client listens on 2222 and 2223 (from inside the pod)"; else fail "client does not listen on 2222 and 2223"; fi
+expect control yes "$CLIENT_POD" 2222 "pod client, the sshd port"
+expect control no "$CLIENT_POD" 2223 "pod client, another port"
 # Nothing for outside names can leave: no forward plugin in CoreDNS, no default route in the node's namespace.
 "$BIN/coredns" -plugins | grep -qx 'forward' && fail "CoreDNS has a forward plugin" || pass "CoreDNS has no forward plugin"
 [[ -z $(nsenter --net="/var/run/netns/$NODE_NS" ip -4 route show default) ]] && pass "no default route in the node's namespace $NODE_NS" ||
