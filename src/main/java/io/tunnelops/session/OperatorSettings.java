@@ -26,6 +26,13 @@ public interface OperatorSettings {
     Duration retention();
 
     /**
+     * How long a session's sshd may go without an available replica before the session fails (phase Failed, its
+     * resources removed), counted from the creation of its sshd Deployment or from when it stopped being Ready.
+     */
+    @WithDefault("5m")
+    Duration sshdStartTimeout();
+
+    /**
      * Longest wait between two looks at a live session. Deadlines are precise anyway (the reconciler wakes up at
      * expiresAt); this bounds the effect of a clock jump.
      */

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -17,6 +18,12 @@ public final class ReadyCondition {
     public static final String TYPE = "Ready";
 
     private ReadyCondition() {
+    }
+
+    /** The Ready condition among these, if any. */
+    public static Optional<Condition> find(List<Condition> conditions) {
+        return conditions == null ? Optional.empty()
+                : conditions.stream().filter(c -> TYPE.equals(c.getType())).findFirst();
     }
 
     public static List<Condition> set(List<Condition> existing, boolean ready, String reason, String message,

@@ -26,9 +26,14 @@ public final class SessionDurations {
         Duration duration = parse(field, text);
         if (duration.compareTo(min) < 0 || duration.compareTo(max) > 0) {
             throw new InvalidSessionException("InvalidSpec", field + " \"" + text + "\" must be between "
-                    + min.toString().substring(2).toLowerCase() + " and " + max.toString().substring(2).toLowerCase());
+                    + format(min) + " and " + format(max));
         }
         return duration;
+    }
+
+    /** As the CRD writes it: 5m, 1h30m, 90s (from PT5M, PT1H30M, PT1M30S). */
+    public static String format(Duration duration) {
+        return duration.toString().substring(2).toLowerCase();
     }
 
     private static long group(Matcher m, int group) {

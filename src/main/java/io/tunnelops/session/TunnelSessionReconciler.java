@@ -72,7 +72,8 @@ import io.tunnelops.ssh.SshdLayout;
 // Documentation only (quarkus.operator-sdk.disable-rbac-generation=true): the ClusterRole is in application.properties.
 // NodePort endpoints are published with a node's address
 @RBACRule(apiGroups = "", resources = "nodes", verbs = { "list" })
-// sshd pods report idle timeouts and disconnects through their termination message (read from the informer)
+// sshd pods report idle timeouts and disconnects through their termination message, and why they cannot start
+// (read from the informer)
 @RBACRule(apiGroups = "", resources = "pods", verbs = { "list", "watch" })
 @RBACRule(apiGroups = "", resources = "events", verbs = { "create" })
 public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Cleaner<TunnelSession> {
@@ -82,6 +83,10 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     static final String SSHD_PODS = "sshd-pods";
     static final String POLICIES = "policies";
     private static final String TARGET_INDEX = "tunnelops.io/target-service";
+    /** Ready=False while the sshd's pod or Deployment reports why it cannot start. */
+    static final String SSHD_CANNOT_START = "SshdCannotStart";
+    /** Ready=False, phase Failed: the sshd was not available within the start timeout. */
+    static final String SSHD_START_TIMEOUT = "SshdStartTimeout";
 
     @Inject
     OperatorSettings settings;
@@ -178,6 +183,18 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         context.managedWorkflowAndDependentResourceContext().put(SessionPlan.KEY, plan);
         context.managedWorkflowAndDependentResourceContext().reconcileManagedWorkflow();
 
+        Optional<Deployment> sshd = context.getSecondaryResource(Deployment.class);
+        boolean available = sshd.map(d -> d.getStatus() != null && d.getStatus().getAvailableReplicas() != null
+                        && d.getStatus().getAvailableReplicas() > 0)
+                .orElse(false);
+        Optional<String> cannotStart = available ? Optional.empty()
+                : SshdStartFailure.of(context.getSecondaryResources(Pod.class), sshd);
+        Optional<Instant> startDeadline = available ? Optional.empty()
+                : SshdStartDeadline.of(sshd, previous.getConditions(), settings.sshdStartTimeout(), now);
+        if (startDeadline.isPresent() && !now.isBefore(startDeadline.get())) {
+            return startTimedOut(session, previous, status, cannotStart, context, now);
+        }
+
         Optional<Endpoint> endpoint = SessionEndpoints.of(context);
         Optional<Secret> secret = context.getSecondaryResource(Secret.class);
         secret.ifPresent(s -> {
@@ -191,14 +208,14 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
             status.setEndpoint(e);
             status.setSshCommand(SshCommands.sshCommand(e, plan));
         });
-        boolean available = context.getSecondaryResource(Deployment.class)
-                .map(d -> d.getStatus() != null && d.getStatus().getAvailableReplicas() != null
-                        && d.getStatus().getAvailableReplicas() > 0)
-                .orElse(false);
 
         String reason;
         String message;
-        if (endpoint.isEmpty()) {
+        if (cannotStart.isPresent()) {
+            // before the endpoint: a pod that cannot start is the news, whatever the Service is waiting for
+            reason = SSHD_CANNOT_START;
+            message = "the sshd cannot start: " + cannotStart.get();
+        } else if (endpoint.isEmpty()) {
             reason = "WaitingForEndpoint";
             message = "waiting for the " + plan.expose() + " Service " + SessionLabels.sshdName(session)
                     + " to get an address";
@@ -214,7 +231,28 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         status.setPhase(ready ? SessionPhase.Ready : SessionPhase.Provisioning);
         status.setConditions(ReadyCondition.set(previous.getConditions(), ready, reason, message,
                 session.getMetadata().getGeneration(), now));
-        return publish(session, previous, status).rescheduleAfter(wakeUp(expiresAt, now));
+        return publish(session, previous, status).rescheduleAfter(wakeUp(now, Optional.of(expiresAt), startDeadline));
+    }
+
+    /**
+     * The sshd did not become available in time: the session fails for good, with the last known cause, and its
+     * resources go at once (an sshd holding valid credentials must not linger, even one that may start later).
+     */
+    private UpdateControl<TunnelSession> startTimedOut(TunnelSession session, TunnelSessionStatus previous,
+            TunnelSessionStatus status, Optional<String> cause, Context<TunnelSession> context, Instant now) {
+        String lastCause = cause.map(c -> "the sshd cannot start: " + c)
+                .or(() -> ReadyCondition.find(previous.getConditions())
+                        .filter(c -> SSHD_CANNOT_START.equals(c.getReason())).map(c -> c.getMessage()))
+                .orElse("the sshd Deployment " + SessionLabels.sshdName(session) + " has no available replica");
+        removeOwnedResources(context);
+        status.setPhase(SessionPhase.Failed);
+        // final, like an end: kept for the retention period, never provisioned again
+        status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
+        status.setConditions(ReadyCondition.set(previous.getConditions(), false, SSHD_START_TIMEOUT,
+                "the sshd did not become available within " + SessionDurations.format(settings.sshdStartTimeout())
+                        + "; " + lastCause + "; its sshd, Service, Secret and NetworkPolicy are deleted",
+                session.getMetadata().getGeneration(), now));
+        return publishFinal(session, previous, status, context);
     }
 
     private UpdateControl<TunnelSession> failed(TunnelSession session, TunnelSessionStatus previous,
@@ -294,8 +332,19 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     /** Wake up exactly at expiry, and at least every recheck interval. */
     private long wakeUp(Instant expiresAt, Instant now) {
-        Duration remaining = Duration.between(now, expiresAt);
-        return Math.max(1, Math.min(remaining.toMillis(), settings.recheckInterval().toMillis()));
+        return wakeUp(now, Optional.of(expiresAt), Optional.empty());
+    }
+
+    /** Wake up exactly at the nearest deadline, and at least every recheck interval. */
+    @SafeVarargs
+    private long wakeUp(Instant now, Optional<Instant>... deadlines) {
+        long millis = settings.recheckInterval().toMillis();
+        for (Optional<Instant> deadline : deadlines) {
+            if (deadline.isPresent()) {
+                millis = Math.min(millis, Duration.between(now, deadline.get()).toMillis());
+            }
+        }
+        return Math.max(1, millis);
     }
 
     /**
@@ -332,6 +381,17 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
                 && !previous.getExpiresAt().equals(status.getExpiresAt()) && status.getEndedAt() == null) {
             events.normal(session, "Extended", "the session now expires at " + status.getExpiresAt()
                     + " (was " + previous.getExpiresAt() + ")");
+        }
+        String reason = status.getConditions().get(status.getConditions().size() - 1).getReason();
+        boolean wasStuck = ReadyCondition.find(previous.getConditions())
+                .map(c -> SSHD_CANNOT_START.equals(c.getReason())).orElse(false);
+        if (SSHD_CANNOT_START.equals(reason) && !wasStuck) {
+            // once per episode: the kubelet's ErrImagePull and ImagePullBackOff alternate, events must not follow
+            events.warning(session, SSHD_CANNOT_START, message);
+            if (previous.getPhase() == status.getPhase()) { // else the phase's line below says it
+                LOG.infof("TunnelSession %s/%s: %s", session.getMetadata().getNamespace(),
+                        session.getMetadata().getName(), message);
+            }
         }
         if (previous.getPhase() == status.getPhase()) {
             return;

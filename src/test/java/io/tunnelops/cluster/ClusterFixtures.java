@@ -29,27 +29,35 @@ public final class ClusterFixtures {
 
     /** No Deployment, ReplicaSet, Pod, Service, EndpointSlice, Secret or NetworkPolicy of the session remains. */
     public static void assertNothingLeft(String ns, String session) {
+        assertNothingLeft(admin(), ns, session, () -> assertTrue(RealCluster.shared().node().runningSshds().keySet().stream()
+                .noneMatch(k -> k.startsWith(ns + "/" + session + "-sshd-")),
+                "an sshd still runs: " + RealCluster.shared().node().runningSshds()));
+    }
+
+    /**
+     * No object of the session remains, and the node's own check passes (no sshd still running there).
+     */
+    public static void assertNothingLeft(KubernetesClient admin, String ns, String session, Runnable nodeCheck) {
         await().atMost(60, TimeUnit.SECONDS).untilAsserted(() -> {
             List<String> left = new ArrayList<>();
             String selector = SessionLabels.SESSION + "=" + session;
-            admin().apps().deployments().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
+            admin.apps().deployments().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
                     .forEach(d -> left.add("deployment/" + d.getMetadata().getName()));
-            admin().apps().replicaSets().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
+            admin.apps().replicaSets().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
                     .forEach(r -> left.add("replicaset/" + r.getMetadata().getName()));
-            admin().pods().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
+            admin.pods().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
                     .forEach(p -> left.add("pod/" + p.getMetadata().getName()));
-            admin().services().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
+            admin.services().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
                     .forEach(s -> left.add("service/" + s.getMetadata().getName()));
-            admin().discovery().v1().endpointSlices().inNamespace(ns)
+            admin.discovery().v1().endpointSlices().inNamespace(ns)
                     .withLabel("kubernetes.io/service-name", session + "-sshd").list().getItems()
                     .forEach(e -> left.add("endpointslice/" + e.getMetadata().getName()));
-            admin().secrets().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
+            admin.secrets().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list().getItems()
                     .forEach(s -> left.add("secret/" + s.getMetadata().getName()));
-            admin().network().v1().networkPolicies().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list()
+            admin.network().v1().networkPolicies().inNamespace(ns).withLabel(SessionLabels.SESSION, session).list()
                     .getItems().forEach(n -> left.add("networkpolicy/" + n.getMetadata().getName()));
             assertEquals(List.of(), left, "left behind by " + selector);
-            assertTrue(RealCluster.shared().node().runningSshds().keySet().stream().noneMatch(k -> k.startsWith(ns + "/" + session + "-sshd-")),
-                    "an sshd still runs: " + RealCluster.shared().node().runningSshds());
+            nodeCheck.run();
         });
     }
 
@@ -63,13 +71,24 @@ public final class ClusterFixtures {
      * @return the echo pod's IP
      */
     public static String echoTarget(KubernetesClient admin, String ns, String name, int port, int... alsoOnPodIp) {
+        return echoTarget(admin, NodeAgent.ECHO_IMAGE, List.of(), ns, name, port, alsoOnPodIp);
+    }
+
+    /**
+     * The same with an image and command of its own: on a real node, a busybox whose {@code nc} echoes on each port.
+     */
+    public static String echoTarget(KubernetesClient admin, String image, List<String> command, String ns, String name,
+            int port, int... alsoOnPodIp) {
         if (admin.services().inNamespace(ns).withName(name).get() == null) { // else already there (a node restarted by hand)
-            createEchoTarget(admin, ns, name, port, alsoOnPodIp);
+            createEchoTarget(admin, image, command, ns, name, port, alsoOnPodIp);
         }
+        await().atMost(60, TimeUnit.SECONDS).until(() -> admin.pods().inNamespace(ns).withName(name + "-0").get()
+                .getStatus().getPodIP() != null);
         return admin.pods().inNamespace(ns).withName(name + "-0").get().getStatus().getPodIP();
     }
 
-    private static void createEchoTarget(KubernetesClient admin, String ns, String name, int port, int... alsoOnPodIp) {
+    private static void createEchoTarget(KubernetesClient admin, String image, List<String> command, String ns,
+            String name, int port, int... alsoOnPodIp) {
         List<io.fabric8.kubernetes.api.model.ContainerPort> ports = new ArrayList<>();
         ports.add(new io.fabric8.kubernetes.api.model.ContainerPortBuilder().withContainerPort(port).build());
         for (int extra : alsoOnPodIp) {
@@ -79,7 +98,9 @@ public final class ClusterFixtures {
                 .endMetadata().withNewSpec().withAutomountServiceAccountToken(false)
                 .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10002L).withNewSeccompProfile()
                 .withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
-                .addNewContainer().withName("echo").withImage(NodeAgent.ECHO_IMAGE).withPorts(ports)
+                .addNewContainer().withName("echo").withImage(image).withImagePullPolicy("IfNotPresent").withCommand(command)
+                .withPorts(ports).withNewReadinessProbe().withNewTcpSocket().withNewPort(port).endTcpSocket()
+                .withPeriodSeconds(1).endReadinessProbe()
                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL")
                 .endCapabilities().endSecurityContext().endContainer().endSpec().build()).create();
         admin.resource(new ServiceBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
@@ -91,7 +112,11 @@ public final class ClusterFixtures {
     }
 
     public static Map<String, String> secretItems(String ns, String name) {
-        return admin().secrets().inNamespace(ns).withName(name).get().getData().entrySet().stream()
+        return secretItems(admin(), ns, name);
+    }
+
+    public static Map<String, String> secretItems(KubernetesClient admin, String ns, String name) {
+        return admin.secrets().inNamespace(ns).withName(name).get().getData().entrySet().stream()
                 .collect(Collectors.toMap(Map.Entry::getKey,
                         e -> new String(Base64.getDecoder().decode(e.getValue()), StandardCharsets.UTF_8)));
     }

@@ -67,6 +67,14 @@ public final class RealCluster implements AutoCloseable {
     }
 
     /** The cluster of this test JVM, started on first use. */
+    /** Stops the shared cluster if one was started (also done by a shutdown hook, which may come too late). */
+    static synchronized void stopShared() {
+        if (shared != null) {
+            shared.close();
+            shared = null;
+        }
+    }
+
     public static synchronized RealCluster shared() {
         if (shared == null) {
             RealCluster cluster = new RealCluster();

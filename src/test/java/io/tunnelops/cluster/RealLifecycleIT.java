@@ -14,11 +14,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.tunnelops.api.v1alpha1.EndReason;
@@ -34,6 +37,7 @@ import io.tunnelops.testing.Kubectl;
  * How sessions end on a real cluster: expiry on time (the real clock: the shortest ttl is one minute), idle timeout and
  * end on disconnect read from the real pod's termination message, extension without a restart, policy, garbage
  * collection by ownerReference with the operator stopped, and a crash of the operator in the middle of provisioning.
+ * An sshd image that cannot be pulled is reported in the Ready condition and fails the session after the start timeout.
  * After each, nothing of the session is left: no Deployment, ReplicaSet, Pod, Service, EndpointSlice, Secret,
  * NetworkPolicy or sshd process.
  */
@@ -217,7 +221,44 @@ class RealLifecycleIT {
                 "one sshd per surviving session: " + cluster.node().runningSshds());
     }
 
+    @Test
+    void anSshdImageThatDoesNotExistIsReportedAndTheSessionFailsAfterTheStartTimeoutLeavingNothing() throws Exception {
+        String ns = cluster.namespace("startfail");
+        echoTarget(ns, "postgres", 5432);
+        String missing = "ghcr.io/tunnelops/sshd:does-not-exist";
+        cluster.restartOperator(Map.of("TUNNEL_OPERATOR_SSHD_IMAGE", missing, "TUNNEL_OPERATOR_SSHD_START_TIMEOUT", "30s"));
+        try {
+            apply(ns, session("noimage", "ttl: 1h"));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+                Condition ready = readyCondition(get(ns, "noimage"));
+                assertEquals("SshdCannotStart", ready.getReason(), ready.getMessage());
+            });
+            Condition cannotStart = readyCondition(get(ns, "noimage"));
+            assertEquals(SessionPhase.Provisioning, get(ns, "noimage").getStatus().getPhase());
+            assertTrue(cannotStart.getMessage().matches("the sshd cannot start: pod noimage-sshd-[a-z0-9-]+: container "
+                    + "sshd is waiting: ErrImagePull: image " + Pattern.quote(missing) + " .*"), cannotStart.getMessage());
+
+            TunnelSession failed = awaitPhase(ns, "noimage", SessionPhase.Failed, Duration.ofSeconds(60));
+            Condition timedOut = readyCondition(failed);
+            assertEquals("SshdStartTimeout", timedOut.getReason());
+            assertTrue(timedOut.getMessage().startsWith("the sshd did not become available within 30s; the sshd cannot "
+                    + "start: pod noimage-sshd-"), timedOut.getMessage());
+            assertTrue(timedOut.getMessage().contains("ErrImagePull: image " + missing), timedOut.getMessage());
+            assertNothingLeft(ns, "noimage");
+            assertTrue(admin.v1().events().inNamespace(ns).list().getItems().stream()
+                    .anyMatch(e -> "Warning".equals(e.getType()) && "SshdStartTimeout".equals(e.getReason())),
+                    "a Warning event SshdStartTimeout");
+        } finally {
+            cluster.restartOperator(Map.of());
+        }
+    }
+
     // ---- helpers
+
+    private static Condition readyCondition(TunnelSession session) {
+        return session.getStatus() == null ? new Condition() : session.getStatus().getConditions().stream()
+                .filter(c -> "Ready".equals(c.getType())).findFirst().orElse(new Condition());
+    }
 
     private static String session(String name, String extra) {
         return """

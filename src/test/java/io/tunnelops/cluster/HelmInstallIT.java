@@ -1,0 +1,89 @@
+package io.tunnelops.cluster;
+
+import static io.tunnelops.cluster.RealNodeCluster.OPERATOR_NAMESPACE;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
+
+/**
+ * The chart installed as users install it, on a real node: the operator's image (built from our Dockerfile) runs in
+ * containerd as the chart's ServiceAccount, its probes answer, and {@code helm uninstall} removes it.
+ */
+class HelmInstallIT {
+
+    static RealNodeCluster cluster;
+    static KubernetesClient admin;
+
+    @BeforeAll
+    static void up() {
+        cluster = RealNodeCluster.shared();
+        admin = cluster.admin();
+        System.out.printf("real node: control plane, node, images and helm install in %.1f s%n",
+                cluster.startupTime().toMillis() / 1000.0);
+    }
+
+    @Test
+    void theInstalledOperatorRunsInContainerdAsItsServiceAccountAndItsProbesAnswer() {
+        Pod pod = operatorPod();
+        assertEquals("tunnel-operator", pod.getSpec().getServiceAccountName());
+        assertEquals(RealNodeCluster.OPERATOR_IMAGE, pod.getSpec().getContainers().get(0).getImage());
+        assertEquals(cluster.nodeEnv().get("NODE_NAME"), pod.getSpec().getNodeName());
+        ContainerStatus status = pod.getStatus().getContainerStatuses().get(0);
+        assertTrue(status.getReady() && status.getStarted(), "ready and started: " + status);
+        assertTrue(status.getContainerID().startsWith("containerd://"), status.getContainerID());
+        assertEquals(0, status.getRestartCount(), "no restart: the liveness probe never failed");
+        // the container the kubelet reports is one containerd runs, from our image
+        String id = status.getContainerID().substring("containerd://".length());
+        assertTrue(cluster.ctr("containers", "info", id).contains(RealNodeCluster.OPERATOR_IMAGE));
+        // the probes are the chart's, over HTTP to the pod: answered, or the pod would not be Ready/started
+        var container = pod.getSpec().getContainers().get(0);
+        assertEquals("/q/health/ready", container.getReadinessProbe().getHttpGet().getPath());
+        assertEquals("/q/health/live", container.getLivenessProbe().getHttpGet().getPath());
+        assertEquals("/q/health/started", container.getStartupProbe().getHttpGet().getPath());
+        String ready = cluster.inNode("curl", "-sf", "http://" + pod.getStatus().getPodIP() + ":8080/q/health/ready");
+        assertTrue(ready.contains("\"status\": \"UP\""), ready);
+
+        // as uid 10001, the process the runtime started: read from the node, not from the pod spec
+        String procStatus = cluster.ctr("tasks", "exec", "--exec-id", "uid-" + System.nanoTime(), id, "cat", "/proc/1/status");
+        assertTrue(procStatus.lines().anyMatch(l -> l.matches("Uid:\\s+10001\\s+10001\\s+10001\\s+10001")), procStatus);
+        assertTrue(cluster.operatorLog().contains("tunnel-operator"), "the operator logged its start");
+    }
+
+    @Test
+    void helmUninstallRemovesTheOperatorAndInstallBringsItBack() {
+        String uninstalled = cluster.uninstall();
+        assertTrue(uninstalled.contains("uninstalled"), uninstalled);
+        await().atMost(90, TimeUnit.SECONDS).untilAsserted(() -> {
+            assertEquals(List.of(), admin.pods().inNamespace(OPERATOR_NAMESPACE).list().getItems().stream()
+                    .map(p -> p.getMetadata().getName()).toList());
+            assertEquals(null, admin.apps().deployments().inNamespace(OPERATOR_NAMESPACE).withName("tunnel-operator").get());
+            assertEquals(null, admin.rbac().clusterRoles().withName("tunnel-operator").get());
+            assertEquals(null, admin.serviceAccounts().inNamespace(OPERATOR_NAMESPACE).withName("tunnel-operator").get());
+        });
+        cluster.install(Map.of());
+        assertNotNull(operatorPod());
+    }
+
+    private static Pod operatorPod() {
+        await().atMost(180, TimeUnit.SECONDS).until(() -> admin.pods().inNamespace(OPERATOR_NAMESPACE)
+                .withLabel("app.kubernetes.io/name", "tunnel-operator").list().getItems().stream()
+                .anyMatch(p -> p.getStatus().getContainerStatuses() != null && !p.getStatus().getContainerStatuses().isEmpty()
+                        && Boolean.TRUE.equals(p.getStatus().getContainerStatuses().get(0).getReady())));
+        List<Pod> pods = admin.pods().inNamespace(OPERATOR_NAMESPACE).withLabel("app.kubernetes.io/name", "tunnel-operator")
+                .list().getItems();
+        assertEquals(1, pods.size(), "one operator pod");
+        return pods.get(0);
+    }
+}

@@ -1,0 +1,238 @@
+package io.tunnelops.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.Release;
+
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.tunnelops.testing.Kubectl;
+
+/**
+ * A real single-node Kubernetes, as a platform team runs one: the control plane of {@code bin/cluster}, a real node
+ * ({@code cluster/node/up.sh}: containerd, kubelet and kube-proxy in a network namespace of their own), our images
+ * built from our Dockerfiles ({@code images/build.sh}, run by Maven before the integration tests) and imported into
+ * the node's containerd, and the operator installed from {@code deploy/helm} with Helm. One per test JVM, like
+ * {@link RealCluster}, in its own directory (TUNNEL_IT_NODE_CLUSTER_DIR, default target/cluster/node-it); a run killed
+ * half way is cleaned up by the next one.
+ */
+public final class RealNodeCluster implements AutoCloseable {
+
+    public static final String RELEASE = "tunnel-operator";
+    public static final String OPERATOR_NAMESPACE = "tunnel-operator";
+    public static final String OPERATOR_IMAGE = "ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT";
+    public static final String SSHD_IMAGE = RealCluster.SSHD_IMAGE;
+    /** Built by cluster/node/images.sh and imported by up.sh: a static busybox, for echo targets and probes. */
+    public static final String BUSYBOX_IMAGE = "tunnel.local/busybox:1.35";
+
+    private static RealNodeCluster shared;
+
+    private final Path project = Path.of("").toAbsolutePath();
+    private final Path dir = Path.of(System.getenv().getOrDefault("TUNNEL_IT_NODE_CLUSTER_DIR",
+            project.resolve("target/cluster/node-it").toString())).toAbsolutePath();
+    private Map<String, String> env;
+    private Map<String, String> nodeEnv;
+    private KubernetesClient admin;
+    private Kubectl kubectl;
+    private Duration startup;
+
+    private RealNodeCluster() {
+    }
+
+    /** Stops the shared cluster if one was started (also done by a shutdown hook, which may come too late). */
+    static synchronized void stopShared() {
+        if (shared != null) {
+            shared.close();
+            shared = null;
+        }
+    }
+
+    public static synchronized RealNodeCluster shared() {
+        if (shared == null) {
+            RealNodeCluster cluster = new RealNodeCluster();
+            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "real-node-cluster-stop"));
+            try {
+                cluster.start();
+            } catch (RuntimeException e) {
+                cluster.close();
+                throw e;
+            }
+            shared = cluster;
+        }
+        return shared;
+    }
+
+    private void start() {
+        long begin = System.nanoTime();
+        for (String image : List.of("sshd", "operator")) {
+            if (!Files.isRegularFile(imageArchive(image))) {
+                throw new IllegalStateException(imageArchive(image) + " is missing: `images/build.sh operator` builds it "
+                        + "(Maven runs it before the integration tests)");
+            }
+        }
+        run(Duration.ofMinutes(5), project.resolve("bin/cluster").toString(), "down", "--dir", dir.toString(), "--purge");
+        run(Duration.ofMinutes(5), project.resolve("bin/cluster").toString(), "up", "--dir", dir.toString());
+        env = RealCluster.readEnv(dir.resolve("env"));
+        long plane = System.nanoTime();
+        run(Duration.ofMinutes(5), project.resolve("cluster/node/up.sh").toString(), dir.toString());
+        long node = System.nanoTime();
+        nodeEnv = RealCluster.readEnv(dir.resolve("node/env"));
+        Path adminKubeconfig = Path.of(env.get("KUBECONFIG"));
+        admin = new KubernetesClientBuilder().withConfig(RealCluster.adminConfig(adminKubeconfig)).build();
+        kubectl = new Kubectl(Path.of(env.get("BIN"), "kubectl"), adminKubeconfig, dir.resolve("kube-cache"));
+        for (String image : List.of("sshd", "operator")) {
+            ctr("images", "import", imageArchive(image).toString());
+        }
+        long imported = System.nanoTime();
+        install(Map.of());
+        startup = Duration.ofNanos(System.nanoTime() - begin);
+        System.out.printf("real node cluster: control plane %.1f s, node %.1f s, images imported %.1f s, helm install "
+                + "until the operator is ready %.1f s%n", (plane - begin) / 1e9, (node - plane) / 1e9,
+                (imported - node) / 1e9, (System.nanoTime() - imported) / 1e9);
+    }
+
+    private Path imageArchive(String name) {
+        return project.resolve("target/images/" + name + ".tar");
+    }
+
+    /**
+     * {@code helm install} of the chart, as the README tells users, waiting until the operator's Deployment is ready
+     * (its startup, liveness and readiness probes answer). Values as {@code --set}.
+     */
+    public Release install(Map<String, Object> values) {
+        var install = new Helm(project.resolve("deploy/helm/tunnel-operator")).install().withName(RELEASE)
+                .withNamespace(OPERATOR_NAMESPACE).createNamespace().withKubeConfig(kubeconfig()).waitReady()
+                .withTimeout(180);
+        values.forEach(install::set);
+        return install.call();
+    }
+
+    /** {@code helm upgrade} with these values (the others back to the chart's defaults), waiting until ready. */
+    public Release upgrade(Map<String, Object> values) {
+        var upgrade = new Helm(project.resolve("deploy/helm/tunnel-operator")).upgrade().withName(RELEASE)
+                .withNamespace(OPERATOR_NAMESPACE).withKubeConfig(kubeconfig()).waitReady().withTimeout(180);
+        values.forEach(upgrade::set);
+        return upgrade.call();
+    }
+
+    /** {@code helm uninstall}, waiting until its objects are gone. */
+    public String uninstall() {
+        return Helm.uninstall(RELEASE).withNamespace(OPERATOR_NAMESPACE).withKubeConfig(kubeconfig()).call();
+    }
+
+    public Path kubeconfig() {
+        return Path.of(env.get("KUBECONFIG"));
+    }
+
+    /** The installed operator's log (all its pods, this release). */
+    public String operatorLog() {
+        return kubectl.run("logs", "-n", OPERATOR_NAMESPACE, "-l", "app.kubernetes.io/name=tunnel-operator",
+                "--tail=-1").stdout();
+    }
+
+    /** ctr against the node's containerd, in the Kubernetes namespace; the output. */
+    public String ctr(String... args) {
+        List<String> command = new ArrayList<>(List.of("ctr", "--address", nodeEnv.get("CONTAINERD_SOCK"), "-n", "k8s.io"));
+        command.addAll(List.of(args));
+        return run(Duration.ofMinutes(2), command.toArray(String[]::new));
+    }
+
+    /** A command inside the node's network namespace (where the pods' bridge and kube-proxy's rules are). */
+    public String inNode(String... args) {
+        List<String> command = new ArrayList<>(List.of("nsenter", "--net=/var/run/netns/" + nodeEnv.get("NODE_NS")));
+        command.addAll(List.of(args));
+        return run(Duration.ofMinutes(1), command.toArray(String[]::new));
+    }
+
+    /** A fresh namespace under the restricted Pod Security Standard, as a platform team would set it. */
+    public String namespace(String prefix) {
+        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 6);
+        admin.resource(new NamespaceBuilder().withNewMetadata().withName(name)
+                .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
+                .addToLabels("pod-security.kubernetes.io/enforce-version", "latest").endMetadata().build()).create();
+        return name;
+    }
+
+    public KubernetesClient admin() {
+        return admin;
+    }
+
+    public Kubectl kubectl() {
+        return kubectl;
+    }
+
+    /** bin/cluster's env: API_URL, SERVICE_CIDR, BIN, ... */
+    public Map<String, String> env() {
+        return env;
+    }
+
+    /** cluster/node/up.sh's env: NODE_NAME, NODE_IP, POD_CIDR, NODE_NS, DNS_IP, CONTAINERD_SOCK, ... */
+    public Map<String, String> nodeEnv() {
+        return nodeEnv;
+    }
+
+    public Duration startupTime() {
+        return startup;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (admin != null) {
+            admin.close();
+            admin = null;
+        }
+        if (env != null || Files.isDirectory(dir)) {
+            try {
+                // also takes the node down (cluster/node/down.sh) while the API server still runs
+                run(Duration.ofMinutes(5), project.resolve("bin/cluster").toString(), "down", "--dir", dir.toString());
+            } catch (RuntimeException e) {
+                System.err.println("real node cluster: " + e.getMessage());
+            }
+            env = null;
+        }
+    }
+
+    private String run(Duration timeout, String... command) {
+        try {
+            Process process = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true).start();
+            process.getOutputStream().close();
+            // read while it runs: a full pipe would block the command
+            var output = new java.io.ByteArrayOutputStream();
+            Thread reader = new Thread(() -> {
+                try {
+                    process.getInputStream().transferTo(output);
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            });
+            reader.start();
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " timed out after " + timeout);
+            }
+            reader.join(5000);
+            String text = output.toString(StandardCharsets.UTF_8);
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed (" + process.exitValue() + "):\n" + text);
+            }
+            return text;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package io.tunnelops.cluster;
+
+import static io.tunnelops.cluster.RealNodeFixtures.apply;
+import static io.tunnelops.cluster.RealNodeFixtures.assertNothingLeft;
+import static io.tunnelops.cluster.RealNodeFixtures.awaitPhase;
+import static io.tunnelops.cluster.RealNodeFixtures.echoTarget;
+import static io.tunnelops.cluster.RealNodeFixtures.ready;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.tunnelops.api.v1alpha1.EndReason;
+import io.tunnelops.api.v1alpha1.SessionPhase;
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.e2e.SessionUser;
+
+/**
+ * How sessions end on a real node: the idle timeout and the end on disconnect, told by the real container's
+ * termination message (written by our image's entrypoint, read by the kubelet, reported in the pod status); expiry,
+ * which deletes the pod and cuts a live connection.
+ */
+class RealNodeLifecycleIT {
+
+    static RealNodeCluster cluster;
+
+    @BeforeAll
+    static void up() {
+        cluster = RealNodeCluster.shared();
+    }
+
+    private static String session(String name, String extra) {
+        return """
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata: {name: %s}
+                spec:
+                  target: {service: echo, ports: [8080]}
+                  %s
+                """.formatted(name, extra);
+    }
+
+    @Test
+    void idleAndOneShotSessionsEndFromTheRealContainersTerminationMessage() throws Exception {
+        String ns = cluster.namespace("node-ends");
+        echoTarget(ns, "echo", 8080);
+        Path home = Files.createTempDirectory("real-node-ends-");
+        apply(ns, session("idle", "idleTimeout: 5s"));
+        apply(ns, session("once", "endOnDisconnect: true"));
+        ready(ns, "idle", home);
+        SessionUser once = ready(ns, "once", home);
+        Instant idleReady = Instant.now();
+
+        TunnelSession idle = awaitPhase(ns, "idle", SessionPhase.Ended, Duration.ofSeconds(90));
+        assertEquals(EndReason.Idle, idle.getStatus().getEndReason());
+        String idleMessage = idle.getStatus().getConditions().get(0).getMessage();
+        assertTrue(idleMessage.startsWith("Idle:"), "the entrypoint's termination message: " + idleMessage);
+        assertFalse(Instant.parse(idle.getStatus().getEndedAt()).isBefore(idleReady.minusSeconds(1).plusSeconds(5)),
+                "not before 5 s without a connection: ended " + idle.getStatus().getEndedAt() + ", ready " + idleReady);
+
+        assertEquals("once", SessionUser.run(once.ssh("-p", once.port(), "-W", "echo." + ns + ".svc.cluster.local:8080",
+                "tunnel@" + once.host()), "once").output());
+        TunnelSession disconnected = awaitPhase(ns, "once", SessionPhase.Ended, Duration.ofSeconds(60));
+        assertEquals(EndReason.Disconnected, disconnected.getStatus().getEndReason());
+        System.out.println("real node: idle end: " + idleMessage + "; one-shot end: "
+                + disconnected.getStatus().getConditions().get(0).getMessage());
+        assertNothingLeft(ns, "idle");
+        assertNothingLeft(ns, "once");
+    }
+
+    @Test
+    void expiryDeletesThePodAndCutsALiveConnection() throws Exception {
+        String ns = cluster.namespace("node-expiry");
+        echoTarget(ns, "echo", 8080);
+        Path home = Files.createTempDirectory("real-node-expiry-");
+        apply(ns, session("short", "ttl: 1m"));
+        SessionUser user = ready(ns, "short", home);
+
+        // a live connection through the tunnel, kept open: stdin stays open, the echo answers each line
+        Path log = home.resolve("live.log");
+        Process live = new ProcessBuilder(user.ssh("-p", user.port(), "-W", "echo." + ns + ".svc.cluster.local:8080",
+                "tunnel@" + user.host())).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            OutputStream in = live.getOutputStream();
+            in.write("alive\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            org.awaitility.Awaitility.await().atMost(20, TimeUnit.SECONDS)
+                    .until(() -> Files.readString(log).contains("alive"));
+            assertTrue(live.isAlive(), "the connection is open before expiry");
+
+            TunnelSession expired = awaitPhase(ns, "short", SessionPhase.Expired, Duration.ofSeconds(120));
+            Instant expiresAt = Instant.parse(expired.getStatus().getExpiresAt());
+            Instant endedAt = Instant.parse(expired.getStatus().getEndedAt());
+            assertFalse(endedAt.isBefore(expiresAt), "not ended early: " + endedAt + " < " + expiresAt);
+            assertTrue(live.waitFor(60, TimeUnit.SECONDS), "the live connection is cut when the session expires");
+            Instant cut = Instant.now();
+            System.out.printf("real node: expired %d ms after expiresAt; live connection cut %d ms after expiresAt%n",
+                    Duration.between(expiresAt, endedAt).toMillis(), Duration.between(expiresAt, cut).toMillis());
+            assertNothingLeft(ns, "short");
+        } finally {
+            live.destroyForcibly();
+        }
+    }
+}
