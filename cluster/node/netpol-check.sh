@@ -29,6 +29,11 @@ if ! $CTR images ls -q | grep -qxF "$SSHD_IMAGE"; then
   $CTR images import --all-platforms "$tar" >/dev/null
 fi
 
+# Counts every packet that leaves the node's namespace towards the machine for anything but the machine's end of the
+# link (the API forwarder): a DNS query for an outside name, or anything else headed off the machine, would show here.
+in_node() { nsenter --net="/var/run/netns/$NODE_NS" "$@"; }
+LEAK=(POSTROUTING -o eth0 ! -d "$LINK_HOST_IP/32" -m comment --comment netpol-check-leaving)
+in_node iptables -t mangle -D "${LEAK[@]}" 2>/dev/null; in_node iptables -t mangle -A "${LEAK[@]}"
 $K delete namespace "$NS" --ignore-not-found --wait=true >/dev/null
 $K create namespace "$NS" >/dev/null
 $K -n "$NS" apply -f - >/dev/null <<EOF2
@@ -181,7 +186,12 @@ if $K -n "$NS" exec client -c client -- timeout 3 bash -c 'exec 3<>/dev/tcp/127.
 then pass "client listens on 2222 and 2223 (from inside the pod)"; else fail "client does not listen on 2222 and 2223"; fi
 expect control yes "$CLIENT_POD" 2222 "pod client, the sshd port"
 expect control no "$CLIENT_POD" 2223 "pod client, another port"
-# Nothing for outside names can leave: no forward plugin in CoreDNS, no default route in the node's namespace.
+# Nothing for outside names can leave: no forward plugin in CoreDNS, no default route in the node's namespace, and
+# no packet left the node's namespace for anywhere but the forwarder's address while the checks ran.
+leaving=$(in_node iptables -t mangle -L POSTROUTING -v -x -n | awk '/netpol-check-leaving/ {print $1; exit}')
+in_node iptables -t mangle -D "${LEAK[@]}" 2>/dev/null
+[[ $leaving == 0 ]] && pass "no packet left the node's namespace except to $LINK_HOST_IP (the API forwarder)" ||
+  fail "$leaving packet(s) left the node's namespace for other addresses"
 "$BIN/coredns" -plugins | grep -qx 'forward' && fail "CoreDNS has a forward plugin" || pass "CoreDNS has no forward plugin"
 [[ -z $(nsenter --net="/var/run/netns/$NODE_NS" ip -4 route show default) ]] && pass "no default route in the node's namespace $NODE_NS" ||
   fail "the node's namespace has a default route"
