@@ -29,6 +29,11 @@ if ! $CTR images ls -q | grep -qxF "$SSHD_IMAGE"; then
   $CTR images import --all-platforms "$tar" >/dev/null
 fi
 
+# Counts every packet that leaves the node's namespace towards the machine for anything but the machine's end of the
+# link (the API forwarder): a DNS query for an outside name, or anything else headed off the machine, would show here.
+in_node() { nsenter --net="/var/run/netns/$NODE_NS" "$@"; }
+LEAK=(POSTROUTING -o eth0 ! -d "$LINK_HOST_IP/32" -m comment --comment netpol-check-leaving)
+in_node iptables -t mangle -D "${LEAK[@]}" 2>/dev/null; in_node iptables -t mangle -A "${LEAK[@]}"
 $K delete namespace "$NS" --ignore-not-found --wait=true >/dev/null
 $K create namespace "$NS" >/dev/null
 $K -n "$NS" apply -f - >/dev/null <<EOF2
@@ -85,6 +90,12 @@ spec:
     imagePullPolicy: Never
     command: [sleep, infinity]
     securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+  # Stands in for sshd on its port 2222, plus a port the policy's ingress rule does not name.
+  - name: listener
+    image: tunnel.local/busybox:1.35
+    imagePullPolicy: Never
+    command: [sh, -c, 'nc -ll -p 2222 -e cat & nc -ll -p 2223 -e cat & wait']
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
 ---
 apiVersion: v1
 kind: Pod
@@ -134,7 +145,7 @@ FQDN="echo.$NS.svc.cluster.local"
 
 # Connect within 3 s? (bash's /dev/tcp: a completed TCP handshake. kube-router REJECTs with icmp-port-unreachable, so
 # a blocked connect fails at once with "Connection refused"; control shows that the port does listen.)
-connects() { $K -n "$NS" exec "$1" -- timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" >/dev/null 2>&1; }
+connects() { $K -n "$NS" exec "$1" -c "$1" -- timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" >/dev/null 2>&1; }
 expect() { # POD yes|no IP PORT WHAT
   local pod=$1 want=$2 ip=$3 port=$4 what=$5 got=no t0=$SECONDS
   connects "$pod" "$ip" "$port" && got=yes
@@ -142,7 +153,7 @@ expect() { # POD yes|no IP PORT WHAT
   else fail "$pod -> $what ($ip:$port): $([[ $got == yes ]] && echo reached, expected blocked || echo blocked, expected reached)"; fi
 }
 resolves() { # POD NAME WANT_IP|none
-  local got; got=$($K -n "$NS" exec "$1" -- getent hosts "$2" 2>/dev/null | awk '{print $1; exit}')
+  local got; got=$($K -n "$NS" exec "$1" -c "$1" -- getent hosts "$2" 2>/dev/null | awk '{print $1; exit}')
   if [[ $3 == none ]]; then [[ -z $got ]] && pass "$1 resolves $2: not found (as expected)" || fail "$1 resolves $2 to $got, expected not found"
   else [[ $got == "$3" ]] && pass "$1 resolves $2 to $got" || fail "$1 resolves $2 to '${got}', expected $3"; fi
 }
@@ -168,7 +179,19 @@ for pod in control client; do
   else connects control "$LINK_HOST_IP" "$API_FORWARD_PORT" && r=reached || r="blocked (no route from pods)"
     echo "INFO  control -> the node's API forwarder ($LINK_HOST_IP:$API_FORWARD_PORT): $r"; fi
 done
-# Nothing for outside names can leave: no forward plugin in CoreDNS, no default route in the node's namespace.
+# Ingress: only the sshd port. Inside the pod (loopback, no policy on it) both ports answer.
+CLIENT_POD=$(ip_of pod/client '{.status.podIP}')
+echo "# ingress to client"
+if $K -n "$NS" exec client -c client -- timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222 && exec 4<>/dev/tcp/127.0.0.1/2223' >/dev/null 2>&1
+then pass "client listens on 2222 and 2223 (from inside the pod)"; else fail "client does not listen on 2222 and 2223"; fi
+expect control yes "$CLIENT_POD" 2222 "pod client, the sshd port"
+expect control no "$CLIENT_POD" 2223 "pod client, another port"
+# Nothing for outside names can leave: no forward plugin in CoreDNS, no default route in the node's namespace, and
+# no packet left the node's namespace for anywhere but the forwarder's address while the checks ran.
+leaving=$(in_node iptables -t mangle -L POSTROUTING -v -x -n | awk '/netpol-check-leaving/ {print $1; exit}')
+in_node iptables -t mangle -D "${LEAK[@]}" 2>/dev/null
+[[ $leaving == 0 ]] && pass "no packet left the node's namespace except to $LINK_HOST_IP (the API forwarder)" ||
+  fail "$leaving packet(s) left the node's namespace for other addresses"
 "$BIN/coredns" -plugins | grep -qx 'forward' && fail "CoreDNS has a forward plugin" || pass "CoreDNS has no forward plugin"
 [[ -z $(nsenter --net="/var/run/netns/$NODE_NS" ip -4 route show default) ]] && pass "no default route in the node's namespace $NODE_NS" ||
   fail "the node's namespace has a default route"

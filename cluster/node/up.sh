@@ -35,6 +35,12 @@ die() { echo "node: $*" >&2; exit 1; }
 source "$DIR/env"
 KUBECTL="$BIN/kubectl --kubeconfig $DIR/admin.kubeconfig"
 mkdir -p "$NODE"/{logs,run,cni/net.d,cni/ipam,kubelet,pod-logs,containerd,images}
+# A second up.sh on a running node started a second containerd and kubelet over the first ones' pid files, and
+# down.sh then left the first ones (and their pods) behind: refuse instead.
+for n in containerd kubelet; do
+  p=$(cat "$NODE/run/$n.pid" 2>/dev/null) && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$NODE/" &&
+    die "node already up ($n pid $p): cluster/node/down.sh $DIR first"
+done
 SECONDS=0
 
 ip2int() { local IFS=.; set -- $1; echo $((($1 << 24) | ($2 << 16) | ($3 << 8) | $4)); }
