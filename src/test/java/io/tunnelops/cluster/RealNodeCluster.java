@@ -40,15 +40,15 @@ public final class RealNodeCluster implements AutoCloseable {
     private static RealNodeCluster shared;
 
     private final Path project = Path.of("").toAbsolutePath();
-    private final Path dir = Path.of(System.getenv().getOrDefault("TUNNEL_IT_NODE_CLUSTER_DIR",
-            project.resolve("target/cluster/node-it").toString())).toAbsolutePath();
+    private final Path dir;
     private Map<String, String> env;
     private Map<String, String> nodeEnv;
     private KubernetesClient admin;
     private Kubectl kubectl;
     private Duration startup;
 
-    private RealNodeCluster() {
+    private RealNodeCluster(Path dir) {
+        this.dir = dir.toAbsolutePath();
     }
 
     /** Stops the shared cluster if one was started (also done by a shutdown hook, which may come too late). */
@@ -61,7 +61,8 @@ public final class RealNodeCluster implements AutoCloseable {
 
     public static synchronized RealNodeCluster shared() {
         if (shared == null) {
-            RealNodeCluster cluster = new RealNodeCluster();
+            RealNodeCluster cluster = new RealNodeCluster(Path.of(System.getenv().getOrDefault("TUNNEL_IT_NODE_CLUSTER_DIR",
+                    "target/cluster/node-it")));
             Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "real-node-cluster-stop"));
             try {
                 cluster.start();
@@ -72,6 +73,44 @@ public final class RealNodeCluster implements AutoCloseable {
             shared = cluster;
         }
         return shared;
+    }
+
+    /**
+     * "Try it on a real cluster" (README), one command: {@code ./mvnw -q -DskipTests package exec:java@real-cluster}.
+     * Builds what is missing (the Kubernetes binaries, our images), starts the control plane and the node, installs the
+     * chart, puts the demo target (Service {@code echo}, port 7000) into {@code default} under the restricted Pod
+     * Security Standard, prints what to type next and runs until Ctrl-C, which takes everything down.
+     */
+    public static void main(String[] args) throws InterruptedException {
+        RealNodeCluster cluster = new RealNodeCluster(Path.of(System.getenv().getOrDefault("TUNNEL_REAL_CLUSTER_DIR",
+                "target/cluster/real")));
+        java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.out.println("real cluster: stopping (helm release, node, control plane)");
+            cluster.close();
+            stopped.countDown();
+        }, "real-cluster-stop"));
+        if (!Files.isExecutable(cluster.project.resolve("target/cluster/bin/kubelet"))) {
+            System.out.println("real cluster: building the Kubernetes binaries (cluster/build.sh; about 9 min the first time)");
+            cluster.run(Duration.ofMinutes(40), "bash", cluster.project.resolve("cluster/build.sh").toString());
+        }
+        if (!Files.isRegularFile(cluster.imageArchive("operator"))) {
+            System.out.println("real cluster: building our images (images/build.sh operator; several minutes the first time)");
+            cluster.run(Duration.ofMinutes(40), cluster.project.resolve("images/build.sh").toString(), "operator");
+        }
+        cluster.start();
+        cluster.admin.namespaces().withName("default").edit(n -> new NamespaceBuilder(n).editMetadata()
+                .addToLabels("pod-security.kubernetes.io/enforce", "restricted").endMetadata().build());
+        RealNodeFixtures.echoTarget(cluster.admin, "default", "echo", 7000);
+        System.out.printf("""
+                real cluster: ready in %.0f s: control plane, node %s (%s), operator installed with Helm (release %s in                 namespace %s), Service echo:7000 in default.
+                In another shell (bash):
+                  export KUBECONFIG=%s PATH=%s:$PATH
+                  kubectl get nodes,pods -A
+                then the walkthrough of "Local mode", word for word. Ctrl-C here stops it all.
+                """, cluster.startup.toMillis() / 1000.0, cluster.nodeEnv.get("NODE_NAME"), cluster.nodeEnv.get("NODE_IP"),
+                RELEASE, OPERATOR_NAMESPACE, cluster.kubeconfig(), cluster.env.get("BIN"));
+        stopped.await();
     }
 
     private void start() {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.e2e.SessionUser;
@@ -34,12 +35,16 @@ final class RealNodeFixtures {
      * connection echoed by {@code cat}); the extra ports are answered on the pod's IP only. Returns the pod's IP.
      */
     static String echoTarget(String ns, String name, int port, int... alsoOnPodIp) {
+        return echoTarget(cluster().admin(), ns, name, port, alsoOnPodIp);
+    }
+
+    static String echoTarget(KubernetesClient admin, String ns, String name, int port, int... alsoOnPodIp) {
         StringBuilder script = new StringBuilder();
         for (int p : prepend(port, alsoOnPodIp)) {
             script.append("nc -ll -p ").append(p).append(" -e /bin/cat & ");
         }
         script.append("wait");
-        return ClusterFixtures.echoTarget(cluster().admin(), RealNodeCluster.BUSYBOX_IMAGE, List.of("sh", "-c", script.toString()),
+        return ClusterFixtures.echoTarget(admin, RealNodeCluster.BUSYBOX_IMAGE, List.of("sh", "-c", script.toString()),
                 ns, name, port, alsoOnPodIp);
     }
 
