@@ -179,6 +179,65 @@ for pod in control client; do
   else connects control "$LINK_HOST_IP" "$API_FORWARD_PORT" && r=reached || r="blocked (no route from pods)"
     echo "INFO  control -> the node's API forwarder ($LINK_HOST_IP:$API_FORWARD_PORT): $r"; fi
 done
+# Host targets: SessionPlanner gives an address target ipBlock ADDRESS/32 and a name target ipBlock 0.0.0.0/0 except
+# 127.0.0.0/8, 169.254.0.0/16, 0.0.0.0/8, each on the target ports (here 8080), plus the same DNS rule and ingress.
+client_and_policy() { # SESSION IPBLOCK_YAML
+  cat <<EOF3
+apiVersion: v1
+kind: Pod
+metadata: {name: client-$1, labels: {tunnelops.io/session: $1, app.kubernetes.io/component: sshd}}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsNonRoot: true, runAsUser: 10001}
+  containers:
+  - name: client-$1
+    image: $SSHD_IMAGE
+    imagePullPolicy: Never
+    command: [sleep, infinity]
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: $1-sshd
+  labels: {app.kubernetes.io/managed-by: tunnel-operator, tunnelops.io/session: $1, app.kubernetes.io/component: sshd}
+spec:
+  podSelector:
+    matchLabels: {tunnelops.io/session: $1, app.kubernetes.io/component: sshd}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports: [{port: 2222, protocol: TCP}]
+  egress:
+  - to: [{ipBlock: $2}]
+    ports: [{port: 8080, protocol: TCP}]
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+      podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+---
+EOF3
+}
+{ client_and_policy ip "{cidr: $ECHO_POD/32}"; client_and_policy name "{cidr: 0.0.0.0/0, except: [127.0.0.0/8, 169.254.0.0/16, 0.0.0.0/8]}"; } |
+  $K -n "$NS" apply -f - >/dev/null
+if $K -n "$NS" wait --for=condition=Ready pod/client-ip pod/client-name --timeout=60s >/dev/null; then
+  sleep 1   # the policies came with the pods: give kube-router its ~1 s
+  echo "# client-ip (session with target host $ECHO_POD, the echo pod's address, port 8080)"
+  resolves client-ip "$FQDN" "$ECHO_SVC"
+  expect client-ip yes "$ECHO_POD" 8080 "pod echo, the target port"
+  expect client-ip yes "$ECHO_SVC" 8080 "Service echo 8080 (DNAT to the allowed address)"
+  expect client-ip no "$ECHO_POD" 9090 "pod echo, another port"
+  expect client-ip no "$OTHER_POD" 8080 "pod other, the target port"
+  expect client-ip no "$API_SVC" 443 "Service kubernetes (API server)"
+  echo "# client-name (session with a host name target, port 8080: any address but the excepted ranges)"
+  resolves client-name "$FQDN" "$ECHO_SVC"
+  expect client-name yes "$ECHO_POD" 8080 "pod echo, the target port"
+  expect client-name yes "$OTHER_POD" 8080 "pod other, the target port (allowed by design: any address)"
+  expect client-name no "$ECHO_POD" 9090 "pod echo, another port"
+  expect client-name no "$API_SVC" 443 "Service kubernetes (API server)"
+else
+  $K -n "$NS" get pods -o wide; fail "client-ip/client-name not Ready"
+fi
+
 # Ingress: only the sshd port. Inside the pod (loopback, no policy on it) both ports answer.
 CLIENT_POD=$(ip_of pod/client '{.status.podIP}')
 echo "# ingress to client"
