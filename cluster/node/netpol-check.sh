@@ -181,7 +181,8 @@ for pod in control client; do
 done
 # Host targets: SessionPlanner gives an address target ipBlock ADDRESS/32 and a name target ipBlock 0.0.0.0/0 except
 # 127.0.0.0/8, 169.254.0.0/16, 0.0.0.0/8, each on the target ports (here 8080), plus the same DNS rule and ingress.
-client_and_policy() { # SESSION IPBLOCK_YAML
+# client-ip's session also has access.sourceRanges = [control's pod IP]: ingress from that /32 only, to 2222.
+client_and_policy() { # SESSION IPBLOCK_YAML INGRESS_FROM_YAML
   cat <<EOF3
 apiVersion: v1
 kind: Pod
@@ -195,6 +196,11 @@ spec:
     imagePullPolicy: Never
     command: [sleep, infinity]
     securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+  - name: listener
+    image: tunnel.local/busybox:1.35
+    imagePullPolicy: Never
+    command: [sh, -c, 'nc -ll -p 2222 -e cat']
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -207,6 +213,7 @@ spec:
   policyTypes: [Ingress, Egress]
   ingress:
   - ports: [{port: 2222, protocol: TCP}]
+    from: $3
   egress:
   - to: [{ipBlock: $2}]
     ports: [{port: 8080, protocol: TCP}]
@@ -217,7 +224,9 @@ spec:
 ---
 EOF3
 }
-{ client_and_policy ip "{cidr: $ECHO_POD/32}"; client_and_policy name "{cidr: 0.0.0.0/0, except: [127.0.0.0/8, 169.254.0.0/16, 0.0.0.0/8]}"; } |
+CONTROL_POD=$(ip_of pod/control '{.status.podIP}')
+{ client_and_policy ip "{cidr: $ECHO_POD/32}" "[{ipBlock: {cidr: $CONTROL_POD/32}}]"
+  client_and_policy name "{cidr: 0.0.0.0/0, except: [127.0.0.0/8, 169.254.0.0/16, 0.0.0.0/8]}" "[]"; } |
   $K -n "$NS" apply -f - >/dev/null
 if $K -n "$NS" wait --for=condition=Ready pod/client-ip pod/client-name --timeout=60s >/dev/null; then
   sleep 1   # the policies came with the pods: give kube-router its ~1 s
@@ -228,6 +237,15 @@ if $K -n "$NS" wait --for=condition=Ready pod/client-ip pod/client-name --timeou
   expect client-ip no "$ECHO_POD" 9090 "pod echo, another port"
   expect client-ip no "$OTHER_POD" 8080 "pod other, the target port"
   expect client-ip no "$API_SVC" 443 "Service kubernetes (API server)"
+  CLIENT_IP_POD=$(ip_of pod/client-ip '{.status.podIP}')
+  expect control yes "$CLIENT_IP_POD" 2222 "pod client-ip, the sshd port, from the allowed source range"
+  # other (busybox, no policy of its own) is outside the range; its nc does connect where nothing blocks it:
+  if $K -n "$NS" exec other -- nc -w 3 "$ECHO_POD" 9090 </dev/null >/dev/null 2>&1
+  then pass "other -> pod echo, another port ($ECHO_POD:9090): reached (busybox nc connects)"
+  else fail "other -> pod echo, another port ($ECHO_POD:9090): blocked, expected reached"; fi
+  if $K -n "$NS" exec other -- nc -w 3 "$CLIENT_IP_POD" 2222 </dev/null >/dev/null 2>&1
+  then fail "other -> pod client-ip, the sshd port, from outside the source range ($CLIENT_IP_POD:2222): reached, expected blocked"
+  else pass "other -> pod client-ip, the sshd port, from outside the source range ($CLIENT_IP_POD:2222): blocked"; fi
   echo "# client-name (session with a host name target, port 8080: any address but the excepted ranges)"
   resolves client-name "$FQDN" "$ECHO_SVC"
   expect client-name yes "$ECHO_POD" 8080 "pod echo, the target port"
