@@ -4,9 +4,11 @@
 #   cluster/node/netpol-check.sh DIR [NAMESPACE]     (default namespace netpol-check; deleted first and at the end)
 # Set KEEP=1 to leave the namespace for inspection.
 #
-# Pods: echo (app=echo, listens on 8080 and 9090), other (app=other, 8080), client (selected by a policy shaped like
-# SshdNetworkPolicy's for a TunnelSession "check" whose target is Service echo port 8080) and control (no policy).
-# client and control run the project's sshd image (Debian: bash, getent, timeout); echo and other a busybox.
+# Pods: echo (app=echo, listens on 8080 and 9090), other (app=other, 8080 and 9090), client (selected by a policy shaped
+# like SshdNetworkPolicy's for a TunnelSession "check" whose target is Service echo port 8080; a busybox sidecar listens
+# on 2222 and 2223), control (no policy), and client-ip / client-name (policies for host targets: the echo pod's address,
+# and a host name, i.e. 0.0.0.0/0 with the planner's exceptions; client-ip's also has a source range: control's IP).
+# The clients and control run the project's sshd image (Debian: bash, getent, timeout); echo and other a busybox.
 set -uo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DIR="$(cd "${1:?usage: netpol-check.sh DIR [NAMESPACE]}" && pwd)"
