@@ -119,12 +119,19 @@ public final class RealNodeCluster implements AutoCloseable {
         return install.call();
     }
 
-    /** {@code helm upgrade} with these values (the others back to the chart's defaults), waiting until ready. */
+    /**
+     * {@code helm upgrade} with these values (the others back to the chart's defaults), waiting until the new operator
+     * pod is ready and the old one is gone (until leader election exists, two operators must not overlap for long).
+     */
     public Release upgrade(Map<String, Object> values) {
         var upgrade = new Helm(project.resolve("deploy/helm/tunnel-operator")).upgrade().withName(RELEASE)
                 .withNamespace(OPERATOR_NAMESPACE).withKubeConfig(kubeconfig()).waitReady().withTimeout(180);
         values.forEach(upgrade::set);
-        return upgrade.call();
+        Release release = upgrade.call();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> admin.pods()
+                .inNamespace(OPERATOR_NAMESPACE).withLabel("app.kubernetes.io/name", "tunnel-operator").list().getItems()
+                .size() == 1);
+        return release;
     }
 
     /** {@code helm uninstall}, waiting until its objects are gone. */

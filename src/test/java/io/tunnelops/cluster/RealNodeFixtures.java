@@ -17,6 +17,7 @@ import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.e2e.SessionUser;
 import io.tunnelops.session.resources.SessionLabels;
 import io.tunnelops.testing.Kubectl;
+import io.tunnelops.testing.TcpProbe;
 
 /** What the real-node tests do again and again: echo targets in pods, sessions, data through tunnels, cleanup. */
 final class RealNodeFixtures {
@@ -58,8 +59,15 @@ final class RealNodeFixtures {
     static SessionUser ready(String ns, String name, Path home) throws IOException {
         long begin = System.nanoTime();
         cluster().kubectl().succeed("wait", "-n", ns, "--for=condition=Ready", "ts/" + name, "--timeout=120s");
-        System.out.printf("real node: %s/%s Ready after %d ms of waiting%n", ns, name, (System.nanoTime() - begin) / 1_000_000);
         TunnelSession session = cluster().admin().resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+        // Ready means the sshd is available and its Service has an address; kube-proxy programs that address on its
+        // own schedule (about a second later here). A client connecting at once may find no rule yet: wait for it.
+        String host = session.getStatus().getEndpoint().getHost();
+        int port = session.getStatus().getEndpoint().getPort();
+        long ready = System.nanoTime();
+        await().atMost(30, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(100)).until(() -> TcpProbe.accepts(host, port));
+        System.out.printf("real node: %s/%s Ready after %d ms of waiting; %s:%d accepted connections %d ms later%n", ns, name,
+                (ready - begin) / 1_000_000, host, port, (System.nanoTime() - ready) / 1_000_000);
         return new SessionUser(session, ClusterFixtures.secretItems(cluster().admin(), ns, name + "-ssh"),
                 home.resolve(name), null);
     }

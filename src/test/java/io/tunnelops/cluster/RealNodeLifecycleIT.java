@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -109,6 +110,41 @@ class RealNodeLifecycleIT {
             assertNothingLeft(ns, "short");
         } finally {
             live.destroyForcibly();
+        }
+    }
+
+    @Test
+    void anSshdThatCannotStartGivesTheSessionAClearConditionAndThenFailsIt() throws Exception {
+        // An image no registry has: its registry is this machine's port 9, where nothing listens, so the kubelet's
+        // pull fails at once and nothing is looked up or sent anywhere else.
+        String missing = "127.0.0.1:9/tunnelops/sshd:does-not-exist";
+        cluster.upgrade(Map.of("app.envs.TUNNEL_OPERATOR_SSHD_IMAGE", missing,
+                "app.envs.TUNNEL_OPERATOR_SSHD_START_TIMEOUT", "40s"));
+        try {
+            String ns = cluster.namespace("node-nostart");
+            echoTarget(ns, "echo", 8080);
+            apply(ns, session("stuck", "ttl: 1h"));
+            TunnelSession stuck = org.awaitility.Awaitility.await().atMost(60, TimeUnit.SECONDS)
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> cluster.admin().resources(TunnelSession.class).inNamespace(ns).withName("stuck").get(),
+                            s -> s.getStatus() != null && s.getStatus().getConditions() != null && s.getStatus()
+                                    .getConditions().stream().anyMatch(c -> "SshdCannotStart".equals(c.getReason())));
+            var condition = stuck.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType()))
+                    .findFirst().orElseThrow();
+            assertEquals("False", condition.getStatus());
+            assertEquals(SessionPhase.Provisioning, stuck.getStatus().getPhase());
+            assertTrue(condition.getMessage().contains(missing), condition.getMessage());
+            assertTrue(condition.getMessage().matches("(?s).*(ErrImagePull|ImagePullBackOff).*"), condition.getMessage());
+            System.out.println("real node: a missing image: " + condition.getMessage());
+
+            TunnelSession failed = awaitPhase(ns, "stuck", SessionPhase.Failed, Duration.ofSeconds(90));
+            var last = failed.getStatus().getConditions().stream().filter(c -> "Ready".equals(c.getType()))
+                    .findFirst().orElseThrow();
+            assertEquals("SshdStartTimeout", last.getReason());
+            assertTrue(last.getMessage().contains(missing), last.getMessage());
+            assertNothingLeft(ns, "stuck");
+        } finally {
+            cluster.upgrade(Map.of());
         }
     }
 }
