@@ -10,7 +10,6 @@
 # and a host name, i.e. 0.0.0.0/0 with the planner's exceptions; client-ip's also has a source range: control's IP).
 # The clients and control run the project's sshd image (Debian: bash, getent, timeout); echo and other a busybox.
 set -uo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DIR="$(cd "${1:?usage: netpol-check.sh DIR [NAMESPACE]}" && pwd)"
 NS="${2:-netpol-check}"
 NODE="$DIR/node"
@@ -149,7 +148,7 @@ FQDN="echo.$NS.svc.cluster.local"
 # a blocked connect fails at once with "Connection refused"; control shows that the port does listen.)
 connects() { $K -n "$NS" exec "$1" -c "$1" -- timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" >/dev/null 2>&1; }
 expect() { # POD yes|no IP PORT WHAT
-  local pod=$1 want=$2 ip=$3 port=$4 what=$5 got=no t0=$SECONDS
+  local pod=$1 want=$2 ip=$3 port=$4 what=$5 got=no
   connects "$pod" "$ip" "$port" && got=yes
   if [[ $got == "$want" ]]; then pass "$pod -> $what ($ip:$port): $([[ $got == yes ]] && echo reached || echo blocked)"
   else fail "$pod -> $what ($ip:$port): $([[ $got == yes ]] && echo reached, expected blocked || echo blocked, expected reached)"; fi
