@@ -49,7 +49,7 @@ awk -v d="$NODE/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r 
 stop api-forwarder
 if [[ -n ${NODE_NS:-} ]] && ip netns list | grep -qw "$NODE_NS"; then ip netns del "$NODE_NS" && log "removed netns $NODE_NS"; fi
 [[ -n ${VETH_HOST:-} ]] && ip link del "$VETH_HOST" 2>/dev/null
-for c in /sys/fs/cgroup/*/"$NODE_NAME"; do
+for c in /sys/fs/cgroup/*/"${CGROUP_ROOT:-$NODE_NAME}"; do
   [[ -d $c ]] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
   [[ -d $c ]] && log "cgroup $c still there (processes in it?)"
 done

@@ -4,11 +4,12 @@
 #   cluster/node/netpol-check.sh DIR [NAMESPACE]     (default namespace netpol-check; deleted first and at the end)
 # Set KEEP=1 to leave the namespace for inspection.
 #
-# Pods: echo (app=echo, listens on 8080 and 9090), other (app=other, 8080), client (selected by a policy shaped like
-# SshdNetworkPolicy's for a TunnelSession "check" whose target is Service echo port 8080) and control (no policy).
-# client and control run the project's sshd image (Debian: bash, getent, timeout); echo and other a busybox.
+# Pods: echo (app=echo, listens on 8080 and 9090), other (app=other, 8080 and 9090), client (selected by a policy shaped
+# like SshdNetworkPolicy's for a TunnelSession "check" whose target is Service echo port 8080; a busybox sidecar listens
+# on 2222 and 2223), control (no policy), and client-ip / client-name (policies for host targets: the echo pod's address,
+# and a host name, i.e. 0.0.0.0/0 with the planner's exceptions; client-ip's also has a source range: control's IP).
+# The clients and control run the project's sshd image (Debian: bash, getent, timeout); echo and other a busybox.
 set -uo pipefail
-HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DIR="$(cd "${1:?usage: netpol-check.sh DIR [NAMESPACE]}" && pwd)"
 NS="${2:-netpol-check}"
 NODE="$DIR/node"
@@ -147,7 +148,7 @@ FQDN="echo.$NS.svc.cluster.local"
 # a blocked connect fails at once with "Connection refused"; control shows that the port does listen.)
 connects() { $K -n "$NS" exec "$1" -c "$1" -- timeout 3 bash -c "exec 3<>/dev/tcp/$2/$3" >/dev/null 2>&1; }
 expect() { # POD yes|no IP PORT WHAT
-  local pod=$1 want=$2 ip=$3 port=$4 what=$5 got=no t0=$SECONDS
+  local pod=$1 want=$2 ip=$3 port=$4 what=$5 got=no
   connects "$pod" "$ip" "$port" && got=yes
   if [[ $got == "$want" ]]; then pass "$pod -> $what ($ip:$port): $([[ $got == yes ]] && echo reached || echo blocked)"
   else fail "$pod -> $what ($ip:$port): $([[ $got == yes ]] && echo reached, expected blocked || echo blocked, expected reached)"; fi
@@ -179,6 +180,83 @@ for pod in control client; do
   else connects control "$LINK_HOST_IP" "$API_FORWARD_PORT" && r=reached || r="blocked (no route from pods)"
     echo "INFO  control -> the node's API forwarder ($LINK_HOST_IP:$API_FORWARD_PORT): $r"; fi
 done
+# Host targets: SessionPlanner gives an address target ipBlock ADDRESS/32 and a name target ipBlock 0.0.0.0/0 except
+# 127.0.0.0/8, 169.254.0.0/16, 0.0.0.0/8, each on the target ports (here 8080), plus the same DNS rule and ingress.
+# client-ip's session also has access.sourceRanges = [control's pod IP]: ingress from that /32 only, to 2222.
+client_and_policy() { # SESSION IPBLOCK_YAML INGRESS_FROM_YAML
+  cat <<EOF3
+apiVersion: v1
+kind: Pod
+metadata: {name: client-$1, labels: {tunnelops.io/session: $1, app.kubernetes.io/component: sshd}}
+spec:
+  terminationGracePeriodSeconds: 0
+  securityContext: {runAsNonRoot: true, runAsUser: 10001}
+  containers:
+  - name: client-$1
+    image: $SSHD_IMAGE
+    imagePullPolicy: Never
+    command: [sleep, infinity]
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+  - name: listener
+    image: tunnel.local/busybox:1.35
+    imagePullPolicy: Never
+    command: [sh, -c, 'nc -ll -p 2222 -e cat']
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: $1-sshd
+  labels: {app.kubernetes.io/managed-by: tunnel-operator, tunnelops.io/session: $1, app.kubernetes.io/component: sshd}
+spec:
+  podSelector:
+    matchLabels: {tunnelops.io/session: $1, app.kubernetes.io/component: sshd}
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports: [{port: 2222, protocol: TCP}]
+    from: $3
+  egress:
+  - to: [{ipBlock: $2}]
+    ports: [{port: 8080, protocol: TCP}]
+  - to:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}
+      podSelector: {matchLabels: {k8s-app: kube-dns}}
+    ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]
+---
+EOF3
+}
+CONTROL_POD=$(ip_of pod/control '{.status.podIP}')
+{ client_and_policy ip "{cidr: $ECHO_POD/32}" "[{ipBlock: {cidr: $CONTROL_POD/32}}]"
+  client_and_policy name "{cidr: 0.0.0.0/0, except: [127.0.0.0/8, 169.254.0.0/16, 0.0.0.0/8]}" "[]"; } |
+  $K -n "$NS" apply -f - >/dev/null
+if $K -n "$NS" wait --for=condition=Ready pod/client-ip pod/client-name --timeout=60s >/dev/null; then
+  sleep 1   # the policies came with the pods: give kube-router its ~1 s
+  echo "# client-ip (session with target host $ECHO_POD, the echo pod's address, port 8080)"
+  resolves client-ip "$FQDN" "$ECHO_SVC"
+  expect client-ip yes "$ECHO_POD" 8080 "pod echo, the target port"
+  expect client-ip yes "$ECHO_SVC" 8080 "Service echo 8080 (DNAT to the allowed address)"
+  expect client-ip no "$ECHO_POD" 9090 "pod echo, another port"
+  expect client-ip no "$OTHER_POD" 8080 "pod other, the target port"
+  expect client-ip no "$API_SVC" 443 "Service kubernetes (API server)"
+  CLIENT_IP_POD=$(ip_of pod/client-ip '{.status.podIP}')
+  expect control yes "$CLIENT_IP_POD" 2222 "pod client-ip, the sshd port, from the allowed source range"
+  # other (busybox, no policy of its own) is outside the range; its nc does connect where nothing blocks it:
+  if $K -n "$NS" exec other -- nc -w 3 "$ECHO_POD" 9090 </dev/null >/dev/null 2>&1
+  then pass "other -> pod echo, another port ($ECHO_POD:9090): reached (busybox nc connects)"
+  else fail "other -> pod echo, another port ($ECHO_POD:9090): blocked, expected reached"; fi
+  if $K -n "$NS" exec other -- nc -w 3 "$CLIENT_IP_POD" 2222 </dev/null >/dev/null 2>&1
+  then fail "other -> pod client-ip, the sshd port, from outside the source range ($CLIENT_IP_POD:2222): reached, expected blocked"
+  else pass "other -> pod client-ip, the sshd port, from outside the source range ($CLIENT_IP_POD:2222): blocked"; fi
+  echo "# client-name (session with a host name target, port 8080: any address but the excepted ranges)"
+  resolves client-name "$FQDN" "$ECHO_SVC"
+  expect client-name yes "$ECHO_POD" 8080 "pod echo, the target port"
+  expect client-name yes "$OTHER_POD" 8080 "pod other, the target port (allowed by design: any address)"
+  expect client-name no "$ECHO_POD" 9090 "pod echo, another port"
+  expect client-name no "$API_SVC" 443 "Service kubernetes (API server)"
+else
+  $K -n "$NS" get pods -o wide; fail "client-ip/client-name not Ready"
+fi
+
 # Ingress: only the sshd port. Inside the pod (loopback, no policy on it) both ports answer.
 CLIENT_POD=$(ip_of pod/client '{.status.podIP}')
 echo "# ingress to client"

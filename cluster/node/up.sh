@@ -77,6 +77,10 @@ start_in_node() { # NAME CMD...
 NODE_NS="" POD_CIDR="" API_FORWARD_PORT=""
 [[ -s $NODE/env ]] && source "$NODE/env"
 NODE_NS=${NODE_NS:-$NODE_NAME-$(printf %s "$DIR" | md5sum | cut -c1-6)}
+# The kubelet's cgroupRoot is named like the namespace, i.e. per DIR, not per NODE_NAME: two nodes of the same name
+# (every IT uses the default) would share /NAME/kubepods, and a kubelet removes the pod cgroups there that it does not
+# know, killing their processes (kubelet cleanupOrphanedPodCgroups).
+CGROUP_ROOT=$NODE_NS
 VETH_HOST="tnh$(printf %s "$NODE_NS" | md5sum | cut -c1-8)"
 if [[ -z $POD_CIDR ]] || { ! ip netns list | grep -qw "$NODE_NS" && overlaps "$(ip2int "${POD_CIDR%/*}")" 23; }; then POD_CIDR=""
   for _ in $(seq 200); do
@@ -93,7 +97,8 @@ DNS_IP=$(int2ip $(( $(ip2int "${SERVICE_CIDR%/*}") + 10 )))  # the conventional 
 { [[ -n $API_FORWARD_PORT ]] && port_free "$API_FORWARD_PORT"; } || API_FORWARD_PORT=$(free_port)
 printf '%s=%q\n' NODE_NAME "$NODE_NAME" NODE_DIR "$NODE" NODE_NS "$NODE_NS" BRIDGE "$BRIDGE" POD_CIDR "$POD_CIDR" \
   GATEWAY "$GATEWAY" NODE_IP "$NODE_IP" LINK_HOST_IP "$LINK_HOST_IP" VETH_HOST "$VETH_HOST" DNS_IP "$DNS_IP" \
-  API_FORWARD_PORT "$API_FORWARD_PORT" KUBELET_PORT 10250 CONTAINERD_SOCK "$NODE/containerd/containerd.sock" >"$NODE/env"
+  API_FORWARD_PORT "$API_FORWARD_PORT" KUBELET_PORT 10250 CONTAINERD_SOCK "$NODE/containerd/containerd.sock" \
+  CGROUP_ROOT "$CGROUP_ROOT" >"$NODE/env"
 
 # ---- the node's network namespace, its link to the machine, the machine's two routes into it ----
 ip netns list | grep -qw "$NODE_NS" || ip netns add "$NODE_NS"
@@ -168,7 +173,7 @@ identity "$NODE/kube-proxy/proxy" "/CN=system:kube-proxy"   # bound to system:no
 
 subst() { sed -e "s|@NODE@|$NODE|g" -e "s|@NODE_NAME@|$NODE_NAME|g" -e "s|@BRIDGE@|$BRIDGE|g" -e "s|@POD_CIDR@|$POD_CIDR|g" \
   -e "s|@GATEWAY@|$GATEWAY|g" -e "s|@SERVICE_CIDR@|$SERVICE_CIDR|g" -e "s|@PAUSE_IMAGE@|$PAUSE_IMAGE|g" \
-  -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@DNS_IP@|$DNS_IP|g" -e "s|@CA_CERT@|$PKI/ca.crt|g" "$1"; }
+  -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@DNS_IP@|$DNS_IP|g" -e "s|@CA_CERT@|$PKI/ca.crt|g" -e "s|@CGROUP_ROOT@|$CGROUP_ROOT|g" "$1"; }
 subst "$HERE/containerd.toml.in" >"$NODE/containerd/config.toml"
 subst "$HERE/10-tunnel.conflist.in" >"$NODE/cni/net.d/10-tunnel.conflist"
 subst "$HERE/kubelet-config.yaml.in" >"$NODE/kubelet/config.yaml"
@@ -188,8 +193,8 @@ for f in "$NODE"/images/*.tar; do $CTR images import --all-platforms "$f" >/dev/
 log "images: $($CTR images ls -q | grep -v '^sha256:' | paste -sd' ')"
 
 # ---- kubelet and kube-proxy ----
-# cgroupRoot /NAME must exist in every v1 hierarchy, else: "invalid configuration: cgroup-root [...] doesn't exist".
-for c in /sys/fs/cgroup/*/; do [[ -e $c/cgroup.procs ]] && mkdir -p "$c$NODE_NAME"; done
+# cgroupRoot /CGROUP_ROOT must exist in every v1 hierarchy, else: "invalid configuration: cgroup-root [...] doesn't exist".
+for c in /sys/fs/cgroup/*/; do [[ -e $c/cgroup.procs ]] && mkdir -p "$c$CGROUP_ROOT"; done
 start_in_node kubelet "$BIN/kubelet" --config="$NODE/kubelet/config.yaml" --kubeconfig="$NODE/kubelet/node.kubeconfig" \
   --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --root-dir="$NODE/kubelet/root" --cert-dir="$NODE/kubelet/pki" \
   --v=1
