@@ -27,6 +27,9 @@ BUD="buildah bud --isolation chroot --layers"
 say() { echo "images/build.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+# Whatever step fails (set -e included), the last line says so and where the logs are: Maven shows only this output.
+trap 'code=$?; if [ "$code" -ne 0 ]; then say "FAILED (exit $code); build logs: $OUT/*.log"; fi' EXIT
+
 command -v buildah >/dev/null || die "buildah not found (apt-get install buildah)"
 mkdir -p "$OUT"
 
