@@ -31,7 +31,7 @@ public final class OciArchive {
 
     private OciArchive(Path file) throws IOException {
         this.file = file;
-        readEntries(file, (name, size, in) -> {
+        readEntries(file, (name, type, size, in) -> {
             if (size < 1 << 20) {
                 small.put(name, in.readAllBytes());
             }
@@ -85,14 +85,25 @@ public final class OciArchive {
     /** Every path in every layer (whiteouts included), without a leading "./" or "/". */
     public List<String> layerPaths() {
         List<String> paths = new ArrayList<>();
-        forEachLayer((layer, in) -> readTar(in, (name, size, entry) -> paths.add(name)));
+        forEachLayer((layer, in) -> readTar(in, (name, type, size, entry) -> paths.add(name)));
+        return paths;
+    }
+
+    /** The paths of regular files in every layer (not directories, links or whiteouts' targets). */
+    public List<String> regularFiles() {
+        List<String> paths = new ArrayList<>();
+        forEachLayer((layer, in) -> readTar(in, (name, type, size, entry) -> {
+            if (type == '0' || type == 0) {
+                paths.add(name);
+            }
+        }));
         return paths;
     }
 
     /** A file's content as the image shows it (the last layer that has it), or null. Whiteouts are not applied. */
     public String fileContent(String path) {
         Map<String, String> byLayer = new HashMap<>(); // the archive stores blobs in any order: sort by the manifest's
-        forEachLayer((layer, in) -> readTar(in, (name, size, entry) -> {
+        forEachLayer((layer, in) -> readTar(in, (name, type, size, entry) -> {
             if (name.equals(path)) {
                 byLayer.put(layer, new String(entry.readAllBytes(), StandardCharsets.UTF_8));
             }
@@ -114,7 +125,7 @@ public final class OciArchive {
             wanted.put(blobPath(layer.path("digest").asText()), layer.path("mediaType").asText());
         }
         try {
-            readEntries(file, (name, size, in) -> {
+            readEntries(file, (name, entryType, size, in) -> {
                 String type = wanted.get(name);
                 if (type != null) {
                     InputStream layer = type.endsWith("gzip") ? new GZIPInputStream(in, 1 << 16) : in;
@@ -139,7 +150,7 @@ public final class OciArchive {
     }
 
     private interface EntryReader {
-        void read(String name, long size, InputStream content) throws IOException;
+        void read(String name, char type, long size, InputStream content) throws IOException;
     }
 
     private static void readEntries(Path tar, EntryReader reader) throws IOException {
@@ -170,7 +181,7 @@ public final class OciArchive {
                 }
                 name = name.replaceFirst("^\\./", "").replaceFirst("^/", "");
                 BoundedInput entry = new BoundedInput(in, size);
-                reader.read(name, size, entry);
+                reader.read(name, type, size, entry);
                 entry.skipRest();
             }
             if (type == 'L') {
