@@ -44,6 +44,9 @@ import io.tunnelops.testing.SessionFixtures;
 /**
  * Issue 9, test 1: our images, built here by buildah from our own Dockerfiles (images/build.sh, run by the build in
  * pre-integration-test), loaded into a private containerd from their OCI archives and run by runc: never pulled.
+ * The sshd image runs as its Deployment runs it (image user, read-only root, the Secret's items read-only with their
+ * modes, an emptyDir for state, no capabilities, default seccomp); the operator image as the chart's pod (a token of
+ * its ServiceAccount), against the real API server of {@link RealCluster}. Sizes are printed to the test output.
  */
 class ImagesIT {
 
