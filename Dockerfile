@@ -9,6 +9,8 @@ COPY .mvn .mvn
 COPY mvnw pom.xml ./
 RUN ./mvnw -B -q dependency:go-offline
 COPY src src
+# marks this stage's image, which --layers builds keep as a cache: images/build.sh removes the ones older sources left
+LABEL io.tunnelops.stage=operator-build
 RUN ./mvnw -B -q package -DskipTests
 
 FROM ${BASE}

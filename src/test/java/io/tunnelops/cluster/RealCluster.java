@@ -147,10 +147,21 @@ public final class RealCluster implements AutoCloseable {
      * TUNNEL_OPERATOR_RETENTION=15s), on top of the defaults of application.properties.
      */
     public void startOperator(Map<String, String> settings) {
+        Path kubeconfig = operatorKubeconfig(dir.resolve("operator.kubeconfig"));
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("KUBERNETES_USER_AGENT", OPERATOR_USER_AGENT + ++operatorStarts);
+        environment.putAll(settings);
+        operator = OperatorProcess.start(project, kubeconfig, environment, operatorLog());
+    }
+
+    /**
+     * Writes a kubeconfig with a fresh token of the operator's ServiceAccount (what the chart's pod would have), the
+     * API server's address and CA inline, so that it works from any directory, and in a container on the host network.
+     */
+    public Path operatorKubeconfig(Path kubeconfig) {
         String token = admin.serviceAccounts().inNamespace(OPERATOR_NAMESPACE).withName(OPERATOR_ACCOUNT)
                 .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(24 * 3600L).endSpec().build())
                 .getStatus().getToken();
-        Path kubeconfig = dir.resolve("operator.kubeconfig");
         write(kubeconfig, """
                 apiVersion: v1
                 kind: Config
@@ -171,10 +182,7 @@ public final class RealCluster implements AutoCloseable {
                         read(Path.of(env.get("CLUSTER_DIR"), "pki", "ca.crt")).getBytes(StandardCharsets.UTF_8)),
                 "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT, token,
                 "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT));
-        Map<String, String> environment = new LinkedHashMap<>();
-        environment.put("KUBERNETES_USER_AGENT", OPERATOR_USER_AGENT + ++operatorStarts);
-        environment.putAll(settings);
-        operator = OperatorProcess.start(project, kubeconfig, environment, operatorLog());
+        return kubeconfig;
     }
 
     /** Stops the running operator (SIGTERM) and starts it again with these settings (Map.of(): the defaults). */
