@@ -103,7 +103,7 @@ public final class RealNodeCluster implements AutoCloseable {
                 .addToLabels("pod-security.kubernetes.io/enforce", "restricted").endMetadata().build());
         RealNodeFixtures.echoTarget(cluster.admin, "default", "echo", 7000);
         System.out.printf("""
-                real cluster: ready in %.0f s: control plane, node %s (%s), operator installed with Helm (release %s in                 namespace %s), Service echo:7000 in default.
+                real cluster: ready in %.0f s: control plane, node %s (%s), operator installed with Helm (release %s, namespace %s), Service echo:7000 in default.
                 In another shell (bash):
                   export KUBECONFIG=%s PATH=%s:$PATH
                   kubectl get nodes,pods -A
