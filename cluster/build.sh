@@ -17,14 +17,8 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-OUT="${1:-$HERE/../target/cluster/bin}"
-mkdir -p "$OUT"
-OUT="$(cd "$OUT" && pwd)"
-
-GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
-export CGO_ENABLED="${CGO_ENABLED:-0}"
-# Do not let the caller's GOFLAGS (e.g. -mod=vendor, -race) change the build.
-export GOFLAGS=""
+# shellcheck source=/dev/null
+source "$HERE/go-build-env.sh"
 
 cd "$HERE"
 

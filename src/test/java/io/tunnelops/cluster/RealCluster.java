@@ -235,6 +235,10 @@ public final class RealCluster implements AutoCloseable {
 
     /** A fresh namespace under the restricted Pod Security Standard, as a platform team would set it. */
     public String namespace(String prefix) {
+        return restrictedNamespace(admin, prefix);
+    }
+
+    static String restrictedNamespace(KubernetesClient admin, String prefix) {
         String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 6);
         admin.resource(new NamespaceBuilder().withNewMetadata().withName(name)
                 .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
@@ -265,14 +269,34 @@ public final class RealCluster implements AutoCloseable {
     private String clusterCommand(String... args) {
         List<String> command = new ArrayList<>(List.of(project.resolve("bin/cluster").toString()));
         command.addAll(List.of(args));
+        return run(project, Duration.ofMinutes(5), command);
+    }
+
+    /** Runs a command to its end in that directory; its output (stdout and stderr), or an exception saying why not. */
+    static String run(Path workDir, Duration timeout, List<String> command) {
         try {
-            Process process = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true).start();
+            Process process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
             process.getOutputStream().close();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+            // read while it runs: a full pipe would block the command
+            var output = new java.io.ByteArrayOutputStream();
+            Thread reader = new Thread(() -> {
+                try {
+                    process.getInputStream().transferTo(output);
+                } catch (IOException ignored) {
+                    // the process ended
+                }
+            });
+            reader.start();
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " timed out after " + timeout);
             }
-            return output;
+            reader.join(5000);
+            String text = output.toString(StandardCharsets.UTF_8);
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed (" + process.exitValue() + "):\n" + text);
+            }
+            return text;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -1,16 +1,11 @@
 package io.tunnelops.cluster;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.Release;
@@ -204,11 +199,7 @@ public final class RealNodeCluster implements AutoCloseable {
 
     /** A fresh namespace under the restricted Pod Security Standard, as a platform team would set it. */
     public String namespace(String prefix) {
-        String name = prefix + "-" + UUID.randomUUID().toString().substring(0, 6);
-        admin.resource(new NamespaceBuilder().withNewMetadata().withName(name)
-                .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
-                .addToLabels("pod-security.kubernetes.io/enforce-version", "latest").endMetadata().build()).create();
-        return name;
+        return RealCluster.restrictedNamespace(admin, prefix);
     }
 
     public KubernetesClient admin() {
@@ -251,34 +242,6 @@ public final class RealNodeCluster implements AutoCloseable {
     }
 
     private String run(Duration timeout, String... command) {
-        try {
-            Process process = new ProcessBuilder(command).directory(project.toFile()).redirectErrorStream(true).start();
-            process.getOutputStream().close();
-            // read while it runs: a full pipe would block the command
-            var output = new java.io.ByteArrayOutputStream();
-            Thread reader = new Thread(() -> {
-                try {
-                    process.getInputStream().transferTo(output);
-                } catch (IOException ignored) {
-                    // the process ended
-                }
-            });
-            reader.start();
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " timed out after " + timeout);
-            }
-            reader.join(5000);
-            String text = output.toString(StandardCharsets.UTF_8);
-            if (process.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", command) + " failed (" + process.exitValue() + "):\n" + text);
-            }
-            return text;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        return RealCluster.run(project, timeout, List.of(command));
     }
 }
