@@ -158,8 +158,9 @@ public final class RealNodeCluster implements AutoCloseable {
      * pod is ready and the old one is gone (until leader election exists, two operators must not overlap for long).
      */
     public Release upgrade(Map<String, Object> values) {
+        // resetValues: without values Helm would otherwise reuse the previous release's
         var upgrade = new Helm(project.resolve("deploy/helm/tunnel-operator")).upgrade().withName(RELEASE)
-                .withNamespace(OPERATOR_NAMESPACE).withKubeConfig(kubeconfig()).waitReady().withTimeout(180);
+                .withNamespace(OPERATOR_NAMESPACE).withKubeConfig(kubeconfig()).resetValues().waitReady().withTimeout(180);
         values.forEach(upgrade::set);
         Release release = upgrade.call();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> admin.pods()

@@ -63,7 +63,15 @@ final class RealNodeFixtures {
     /** Waits until the session is Ready (kubectl wait, as a CI pipeline does) and returns its user. */
     static SessionUser ready(String ns, String name, Path home) throws IOException {
         long begin = System.nanoTime();
-        cluster().kubectl().succeed("wait", "-n", ns, "--for=condition=Ready", "ts/" + name, "--timeout=120s");
+        Kubectl.Result waited = cluster().kubectl().run("wait", "-n", ns, "--for=condition=Ready", "ts/" + name,
+                "--timeout=120s");
+        if (waited.exitCode() != 0) {
+            throw new AssertionError(ns + "/" + name + " not Ready: " + waited.stderr() + "\n"
+                    + cluster().kubectl().run("get", "-n", ns, "ts,deploy,rs,pods,svc,endpointslices", "-o", "wide").stdout()
+                    + cluster().kubectl().run("get", "-n", ns, "ts/" + name, "-o", "jsonpath={.status}").stdout()
+                    + "\noperator log (tail):\n" + cluster().operatorLog().lines()
+                            .skip(Math.max(0, cluster().operatorLog().lines().count() - 30)).reduce("", (a, b) -> a + b + "\n"));
+        }
         TunnelSession session = cluster().admin().resources(TunnelSession.class).inNamespace(ns).withName(name).get();
         // Ready means the sshd is available and its Service has an address; kube-proxy programs that address on its
         // own schedule (about a second later here). A client connecting at once may find no rule yet: wait for it.
