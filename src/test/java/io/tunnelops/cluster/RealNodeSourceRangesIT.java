@@ -66,8 +66,6 @@ class RealNodeSourceRangesIT {
         new Random(5).nextBytes(data);
         assertArrayEquals(data, pipeThrough(user.ssh("-p", user.port(), "-W", target, "tunnel@" + user.host()), data,
                 home.resolve("mine.err")), "echoed through the NodePort of the session whose ranges hold the client");
-        String log = kubectl.succeed("logs", "-n", ns, "deploy/mine-sshd");
-        assertTrue(log.contains("Connection from " + client + " port"), "the sshd sees the client's address:\n" + log);
 
         // the same kind of port on the same node, ranges without the client: the connection is refused
         kubectl.succeed("wait", "-n", ns, "--for=condition=Ready", "ts/elsewhere", "--timeout=120s");
@@ -92,6 +90,12 @@ class RealNodeSourceRangesIT {
                 (System.nanoTime() - refusedSince) / 1_000_000, refused.output().strip());
         String elsewhereLog = kubectl.succeed("logs", "-n", ns, "deploy/elsewhere-sshd");
         assertFalse(elsewhereLog.contains("Connection from"), "no connection reached the sshd:\n" + elsewhereLog);
+
+        // checked after the refusal, so a run without the fix shows both: what the sshd saw, what the outsider got
+        String log = kubectl.succeed("logs", "-n", ns, "deploy/mine-sshd");
+        System.out.printf("real node: the sshd of the session open to %s/32 logged: %s%n", client,
+                log.lines().filter(l -> l.startsWith("Connection from")).toList());
+        assertTrue(log.contains("Connection from " + client + " port"), "the sshd sees the client's address:\n" + log);
 
         // the refusal was the ranges: the same session, its ranges changed to the client's /32, admits it
         kubectl.succeed("patch", "-n", ns, "ts/elsewhere", "--type=merge", "-p",
