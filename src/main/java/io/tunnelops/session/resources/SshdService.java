@@ -34,7 +34,8 @@ public class SshdService extends CRUDKubernetesDependentResource<Service, Tunnel
                 .withTargetPort(new IntOrString(SshdLayout.PORT)).endPort();
         if (plan.expose() != Expose.ClusterIP) {
             // The default, Cluster, SNATs NodePort and load balancer traffic to a node's address on its way to the pod:
-            // the NetworkPolicy's sourceRanges would see that node, never the client, and the sshd would log it. Local
+            // the sshd logs that node, and the NetworkPolicy's sourceRanges see it too wherever the plugin filters after
+            // the SNAT or the client entered by another node (SECURITY.md, "sourceRanges are client addresses"). Local
             // keeps the client's address, so sourceRanges mean clients and the logs are true, at the price that only the
             // node running the sshd answers (SessionEndpoints publishes that node). Always, not only with sourceRanges:
             // adding ranges to a live session must not move its endpoint, and the sshd's log is an audit record.
