@@ -8,7 +8,8 @@
 # and kube-proxy (iptables mode) with all their iptables rules and sysctls stay in there, so nothing they do reaches
 # the machine's own network stack and several nodes can run side by side. A veth pair links it to the machine:
 # LINK_HOST_IP (machine end) / NODE_IP (node end, the node's InternalIP). The machine routes only the pod range and
-# the Service range to NODE_IP; the namespace has no default route. The API server listens on the machine's
+# the Service range to NODE_IP; the namespace has no default route. Pods route to LINK_HOST_IP/32 (10-tunnel.conflist)
+# to answer NodePort clients on the machine without SNAT (externalTrafficPolicy Local). The API server listens on the machine's
 # loopback, which the namespace cannot reach: a forwarder on LINK_HOST_IP:API_FORWARD_PORT carries the node's and the
 # pods' API traffic to it, and it is the endpoint of the `kubernetes` Service, as the API server would be in a cluster.
 # Everything lives in DIR/node: containerd/ (root, state, socket), kubelet/ (root-dir, certs), kube-proxy/, cni/,
@@ -173,7 +174,7 @@ identity "$NODE/kube-proxy/proxy" "/CN=system:kube-proxy"   # bound to system:no
 
 subst() { sed -e "s|@NODE@|$NODE|g" -e "s|@NODE_NAME@|$NODE_NAME|g" -e "s|@BRIDGE@|$BRIDGE|g" -e "s|@POD_CIDR@|$POD_CIDR|g" \
   -e "s|@GATEWAY@|$GATEWAY|g" -e "s|@SERVICE_CIDR@|$SERVICE_CIDR|g" -e "s|@PAUSE_IMAGE@|$PAUSE_IMAGE|g" \
-  -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@DNS_IP@|$DNS_IP|g" -e "s|@CA_CERT@|$PKI/ca.crt|g" -e "s|@CGROUP_ROOT@|$CGROUP_ROOT|g" "$1"; }
+  -e "s|@NODE_IP@|$NODE_IP|g" -e "s|@LINK_HOST_IP@|$LINK_HOST_IP|g" -e "s|@DNS_IP@|$DNS_IP|g" -e "s|@CA_CERT@|$PKI/ca.crt|g" -e "s|@CGROUP_ROOT@|$CGROUP_ROOT|g" "$1"; }
 subst "$HERE/containerd.toml.in" >"$NODE/containerd/config.toml"
 subst "$HERE/10-tunnel.conflist.in" >"$NODE/cni/net.d/10-tunnel.conflist"
 subst "$HERE/kubelet-config.yaml.in" >"$NODE/kubelet/config.yaml"

@@ -39,6 +39,7 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.quarkiverse.operatorsdk.annotations.RBACRule;
 import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.Endpoint;
+import io.tunnelops.api.v1alpha1.Expose;
 import io.tunnelops.api.v1alpha1.SessionMode;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
@@ -70,8 +71,8 @@ import io.tunnelops.ssh.SshdLayout;
         @Dependent(name = SshdNetworkPolicy.NAME, type = SshdNetworkPolicy.class)
 })
 // Documentation only (quarkus.operator-sdk.disable-rbac-generation=true): the ClusterRole is in application.properties.
-// NodePort endpoints are published with a node's address
-@RBACRule(apiGroups = "", resources = "nodes", verbs = { "list" })
+// NodePort endpoints are published with the address of the node running the sshd pod
+@RBACRule(apiGroups = "", resources = "nodes", verbs = { "get" })
 // sshd pods report idle timeouts and disconnects through their termination message, and why they cannot start
 // (read from the informer)
 @RBACRule(apiGroups = "", resources = "pods", verbs = { "list", "watch" })
@@ -218,7 +219,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         } else if (endpoint.isEmpty()) {
             reason = "WaitingForEndpoint";
             message = "waiting for the " + plan.expose() + " Service " + SessionLabels.sshdName(session)
-                    + " to get an address";
+                    + " to get an address" + (plan.expose() == Expose.NodePort ? " and the sshd pod a node" : "");
         } else if (!available) {
             reason = "SshdStarting";
             message = "waiting for the sshd Deployment " + SessionLabels.sshdName(session) + " to have an available replica";

@@ -31,7 +31,8 @@ import io.tunnelops.testing.OpenSshTools;
 /**
  * The walkthrough against the operator installed with the chart on a real node: the session's sshd runs in containerd
  * under the restricted Pod Security profile, enforced by the real admission and visible in the real process, and
- * carries an ssh tunnel through its Service's ClusterIP (kube-proxy) and through a NodePort, with the pinned host key.
+ * carries an ssh tunnel through its Service's ClusterIP (kube-proxy) and through a NodePort open to the client's /32 only,
+ * with the pinned host key.
  */
 class RealNodeWalkthroughIT {
 
@@ -147,19 +148,12 @@ class RealNodeWalkthroughIT {
                   allowedExpose: [ClusterIP, NodePort]
                   requireSourceRanges: true
                 """);
-        apply(ns, """
-                apiVersion: tunnelops.io/v1alpha1
-                kind: TunnelSession
-                metadata: {name: np}
-                spec:
-                  target: {service: echo, ports: [8080]}
-                  ttl: 1h
-                  access:
-                    expose: NodePort
-                    sourceRanges: [100.64.0.0/10]
-                """);
+        // only this machine's end of the node link, where ssh connects from (100.64.0.0/10 would also hold the node's
+        // own addresses and prove nothing: RealNodeSourceRangesIT has the refusing side)
+        String client = cluster.nodeEnv().get("LINK_HOST_IP");
+        apply(ns, RealNodeSourceRangesIT.session("np", client + "/32"));
         SessionUser user = ready(ns, "np", home);
-        assertEquals(cluster.nodeEnv().get("NODE_IP"), user.host(), "the node's InternalIP");
+        assertEquals(cluster.nodeEnv().get("NODE_IP"), user.host(), "the InternalIP of the node running the sshd");
         int nodePort = Integer.parseInt(user.port());
         assertTrue(nodePort >= 30000 && nodePort <= 32767, "a NodePort: " + nodePort);
         assertFalse(user.port().equals("2222"));
@@ -169,6 +163,8 @@ class RealNodeWalkthroughIT {
         byte[] echoed = pipeThrough(user.ssh("-p", user.port(), "-W", "echo." + ns + ".svc.cluster.local:8080",
                 "tunnel@" + user.host()), data, home.resolve("nodeport.err"));
         assertArrayEquals(data, echoed, "1 MiB echoed intact through the NodePort");
+        String log = kubectl.succeed("logs", "-n", ns, "deploy/np-sshd");
+        assertTrue(log.contains("Connection from " + client + " port"), "the sshd sees the client's address:\n" + log);
 
         kubectl.succeed("delete", "-n", ns, "ts/np", "--wait=false");
         kubectl.succeed("wait", "-n", ns, "--for=delete", "ts/np", "--timeout=60s");

@@ -37,7 +37,7 @@ class OperatorRbacIT {
     /**
      * The most the operator may hold, "apiGroup/resource" → verbs, from what the code calls: the informers of the
      * reconcilers and dependents (list, watch), the dependents' CRUD, OrphanSweeper (list, delete in all namespaces),
-     * SessionEvents (create), SessionEndpoints (list nodes), the retention delete (get, delete a session).
+     * SessionEvents (create), SessionEndpoints (get the node of a NodePort session's sshd pod), the retention delete (get, delete a session).
      */
     static final Map<String, Set<String>> ALLOWED = new TreeMap<>();
     /**
@@ -55,8 +55,8 @@ class OperatorRbacIT {
         }
         ALLOWED.put("/pods", Set.of("get", "list", "watch")); // termination messages of sshd pods
         REQUIRED.put("/pods", Set.of("list", "watch"));
-        ALLOWED.put("/nodes", Set.of("get", "list")); // a node's address for NodePort endpoints
-        REQUIRED.put("/nodes", Set.of("list"));
+        ALLOWED.put("/nodes", Set.of("get")); // the address of the node running a NodePort session's sshd
+        REQUIRED.put("/nodes", Set.of("get"));
         ALLOWED.put("/events", Set.of("create"));
         REQUIRED.put("/events", Set.of("create"));
         ALLOWED.put("tunnelops.io/tunnelsessions", Set.of("get", "list", "watch", "patch", "update", "delete"));

@@ -219,11 +219,34 @@ class TunnelSessionReconcilerTest {
     }
 
     @Test
-    void nodePortEndpointIsANodeAddressAndTheNodePort() {
-        client.resource(new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName("node-a").endMetadata()
-                .withNewStatus().addNewAddress().withType("InternalIP").withAddress("192.0.2.10").endAddress()
-                .addNewAddress().withType("ExternalIP").withAddress("198.51.100.20").endAddress().endStatus().build())
-                .createOr(existing -> existing.update());
+    void nodePortAndLoadBalancerServicesKeepTheClientsAddressAndClusterIpHasNoTrafficPolicy() {
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.ClusterIP, Expose.NodePort,
+                Expose.LoadBalancer)).create();
+        client.resource(session(ns, "np").toService("postgres", 5432).expose(Expose.NodePort, "203.0.113.0/24").build())
+                .create();
+        client.resource(session(ns, "open").toService("postgres", 5432).expose(Expose.NodePort).build()).create();
+        client.resource(session(ns, "lb").toService("postgres", 5432).expose(Expose.LoadBalancer, "203.0.113.0/24")
+                .build()).create();
+        client.resource(session(ns, "plain").toService("postgres", 5432).build()).create();
+        await().until(() -> service("np") != null && service("open") != null && service("lb") != null
+                && service("plain") != null);
+
+        // no SNAT to a node's address: the NetworkPolicy's ipBlocks see the client, with or without ranges
+        assertEquals("Local", service("np").getSpec().getExternalTrafficPolicy());
+        assertEquals("Local", service("open").getSpec().getExternalTrafficPolicy());
+        assertEquals("Local", service("lb").getSpec().getExternalTrafficPolicy());
+        assertEquals(List.of("203.0.113.0/24"), service("lb").getSpec().getLoadBalancerSourceRanges());
+        // the API server refuses the field on a ClusterIP Service
+        assertNull(service("plain").getSpec().getExternalTrafficPolicy());
+    }
+
+    @Test
+    void nodePortEndpointIsTheAddressOfTheNodeRunningTheSshdPodAndFollowsIt() {
+        String nodeA = ns + "-a";
+        String nodeB = ns + "-b";
+        node(nodeA, "192.0.2.10", "198.51.100.20");
+        node(nodeB, "192.0.2.11", null);
         client.resource(targetService(ns, "postgres", 5432)).create();
         client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.NodePort)).create();
         client.resource(session(ns, "np-port").toService("postgres", 5432).expose(Expose.NodePort).build()).create();
@@ -234,10 +257,91 @@ class TunnelSessionReconcilerTest {
             return s;
         });
         markAvailable("np-port");
-        TunnelSession ready = awaitPhase("np-port", SessionPhase.Ready);
-        assertEquals("198.51.100.20:30222", ready.getStatus().getEndpoint().getAddress());
-        assertTrue(ready.getStatus().getSshCommand().endsWith("-p 30222 tunnel@198.51.100.20"));
-        assertEquals("[198.51.100.20]:30222", secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS).split(" ")[0]);
+
+        // a node port but no sshd pod on a node yet: nothing to publish (any node's address would not answer)
+        TunnelSession waiting = awaitPhase("np-port", SessionPhase.Provisioning);
+        await().until(() -> "WaitingForEndpoint".equals(ready(current("np-port")).getReason()));
+        assertNull(current("np-port").getStatus().getEndpoint(), waiting.toString());
+        assertNull(secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS));
+
+        // the pod runs on B (of two nodes): B's address, its internal one as B has no external one
+        FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-1", nodeB, true);
+        TunnelSession onB = awaitPhase("np-port", SessionPhase.Ready);
+        assertEquals("192.0.2.11:30222", onB.getStatus().getEndpoint().getAddress());
+        assertTrue(onB.getStatus().getSshCommand().endsWith("-p 30222 tunnel@192.0.2.11"), onB.getStatus().getSshCommand());
+        assertEquals("[192.0.2.11]:30222", secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS).split(" ")[0]);
+
+        // the pod moves: the old one goes, a new one starts on A; the endpoint follows it, A's external address first
+        client.pods().inNamespace(ns).withName("np-port-sshd-1").withGracePeriod(0).delete();
+        FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-2", nodeA, false);
+        await().until(() -> current("np-port").getStatus().getEndpoint() != null
+                && "198.51.100.20:30222".equals(current("np-port").getStatus().getEndpoint().getAddress()));
+        FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-2", nodeA, true);
+        await().until(() -> "[198.51.100.20]:30222".equals(
+                secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS).split(" ")[0]));
+        TunnelSession onA = awaitPhase("np-port", SessionPhase.Ready);
+        assertTrue(onA.getStatus().getSshCommand().endsWith("-p 30222 tunnel@198.51.100.20"), onA.getStatus().getSshCommand());
+
+        // a ready pod wins over a newer one that is not ready yet
+        FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-3", nodeB, false);
+        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        assertEquals("198.51.100.20:30222", current("np-port").getStatus().getEndpoint().getAddress());
+
+        // no sshd pod at all: no endpoint, not Ready (the last address would not answer)
+        client.pods().inNamespace(ns).withName("np-port-sshd-2").withGracePeriod(0).delete();
+        client.pods().inNamespace(ns).withName("np-port-sshd-3").withGracePeriod(0).delete();
+        await().until(() -> current("np-port").getStatus().getEndpoint() == null);
+        TunnelSession gone = current("np-port");
+        assertEquals(SessionPhase.Provisioning, gone.getStatus().getPhase());
+        assertEquals("WaitingForEndpoint", ready(gone).getReason());
+        assertNull(gone.getStatus().getSshCommand());
+    }
+
+    @Test
+    void aSecondReconcileOfAnUnchangedNodePortSessionWritesNothing() throws Exception {
+        node(ns + "-only", "192.0.2.12", null);
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.NodePort)).create();
+        client.resource(session(ns, "steady-np").toService("postgres", 5432).expose(Expose.NodePort, "203.0.113.0/24")
+                .build()).create();
+        await().until(() -> service("steady-np") != null);
+        client.services().inNamespace(ns).withName("steady-np-sshd").edit(s -> {
+            s.getSpec().getPorts().get(0).setNodePort(30223);
+            return s;
+        });
+        FakeKubelet.sshdPodOnNode(client, ns, "steady-np", "steady-np-sshd-1", ns + "-only", true);
+        markAvailable("steady-np");
+        await().until(() -> current("steady-np").getStatus() != null
+                && current("steady-np").getStatus().getPhase() == SessionPhase.Ready
+                && secretItems("steady-np").get(CredentialsSecret.KNOWN_HOSTS) != null);
+        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        drainRequests();
+
+        long before = reconciler.reconciliationCount();
+        client.apps().deployments().inNamespace(ns).withName("steady-np-sshd")
+                .edit(d -> { d.getMetadata().getAnnotations().put("touched-by-test", "yes"); return d; });
+        await().until(() -> reconciler.reconciliationCount() > before);
+        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+
+        List<String> writes = drainRequests().stream()
+                .filter(r -> !r.getMethod().equals("GET"))
+                .map(r -> r.getMethod() + " " + r.getPath()).toList();
+        assertEquals(1, writes.size(), "only the test's own edit, but saw " + writes);
+        assertEquals("192.0.2.12:30223", current("steady-np").getStatus().getEndpoint().getAddress());
+    }
+
+    private void node(String name, String internalIp, String externalIp) {
+        var addresses = new io.fabric8.kubernetes.api.model.NodeStatusBuilder().addNewAddress().withType("InternalIP")
+                .withAddress(internalIp).endAddress();
+        if (externalIp != null) {
+            addresses.addNewAddress().withType("ExternalIP").withAddress(externalIp).endAddress();
+        }
+        client.resource(new io.fabric8.kubernetes.api.model.NodeBuilder().withNewMetadata().withName(name).endMetadata()
+                .withStatus(addresses.build()).build()).create();
+    }
+
+    private TunnelSession current(String name) {
+        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
     }
 
     @Test

@@ -70,6 +70,27 @@ public final class FakeKubelet {
                 .withNewState().withNewRunning().endRunning().endState().build()));
     }
 
+    /**
+     * An sshd pod of the session, named so, scheduled on this node, running, and ready or not (its Ready condition and
+     * its container's ready flag), as the scheduler and the kubelet there would report it. Created, or replaced.
+     */
+    public static Pod sshdPodOnNode(KubernetesClient client, String namespace, String session, String podName,
+            String node, boolean ready) {
+        Pod pod = new PodBuilder(sshdPod(namespace, session, "Running", new ContainerStatusBuilder().withName("sshd")
+                .withImage("tunnelops/sshd:test").withReady(ready).withRestartCount(0)
+                .withNewState().withNewRunning().endRunning().endState().build()))
+                .editMetadata().withName(podName).endMetadata()
+                .editSpec().withNodeName(node).endSpec()
+                .editStatus().addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
+                .endStatus().build();
+        var existing = client.pods().inNamespace(namespace).withName(podName);
+        if (existing.get() != null) {
+            existing.withGracePeriod(0).delete();
+            await().atMost(10, TimeUnit.SECONDS).until(() -> existing.get() == null);
+        }
+        return client.resource(pod).create();
+    }
+
     private static Pod sshdPod(String namespace, String session, String phase, ContainerStatus container) {
         return new PodBuilder().withNewMetadata().withNamespace(namespace).withName(session + "-sshd-0")
                 .withLabels(Map.of(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR, SessionLabels.SESSION, session,
