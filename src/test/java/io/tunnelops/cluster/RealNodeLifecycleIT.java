@@ -60,11 +60,11 @@ class RealNodeLifecycleIT {
         apply(ns, session("idle", "idleTimeout: 10s"));
         apply(ns, session("once", "endOnDisconnect: true"));
         SessionUser idleUser = ready(ns, "idle", home);
-        SessionUser once = ready(ns, "once", home);
-
         // a live connection holds the idle session open well past its 10 s timeout ...
         Process live = startLiveConnection(idleUser, ns, home.resolve("idle-live.log"));
+        SessionUser once;
         try {
+            once = ready(ns, "once", home);
             Instant until = Instant.now().plusSeconds(15);
             while (Instant.now().isBefore(until)) {
                 assertEquals(SessionPhase.Ready, get(ns, "idle").getStatus().getPhase(),
