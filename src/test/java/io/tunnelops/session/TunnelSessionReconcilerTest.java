@@ -274,7 +274,10 @@ class TunnelSessionReconcilerTest {
         // the pod moves: the old one goes, a new one starts on A; the endpoint follows it, A's external address first
         client.pods().inNamespace(ns).withName("np-port-sshd-1").withGracePeriod(0).delete();
         FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-2", nodeA, false);
-        await().until(() -> current("np-port").getStatus().getEndpoint() != null
+        // The endpoint goes away with the old pod and comes back with the new one. A status patch computed from a
+        // cache that has not seen the first write yet is refused (JSON patch: "replace" of a missing field) and
+        // retried with JOSDK's back-off (2 s, 3 s, 4.5 s, ...): allow for a few retries on a loaded machine.
+        await().atMost(Duration.ofSeconds(30)).until(() -> current("np-port").getStatus().getEndpoint() != null
                 && "198.51.100.20:30222".equals(current("np-port").getStatus().getEndpoint().getAddress()));
         FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-2", nodeA, true);
         await().until(() -> "[198.51.100.20]:30222".equals(
