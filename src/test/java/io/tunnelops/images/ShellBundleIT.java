@@ -1,0 +1,325 @@
+package io.tunnelops.images;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import io.tunnelops.e2e.SessionUser;
+import io.tunnelops.ssh.Ed25519KeyGenerator;
+import io.tunnelops.ssh.KnownHosts;
+import io.tunnelops.ssh.SshKeyPair;
+import io.tunnelops.ssh.SshdLayout;
+import io.tunnelops.testing.ContainerRuntime;
+import io.tunnelops.testing.ContainerRuntime.RunSpec;
+import io.tunnelops.testing.OpenSshTools;
+
+/**
+ * Issue 10 groundwork: the OpenSSH bundle of our sshd image (/opt/tunnel-bundle) runs inside <em>another</em> image, as a
+ * Shell pod would run it. An init container of our image copies the bundle into a shared directory (the emptyDir's
+ * stand-in); the app's image then runs {@code <bundle>/busybox sh <bundle>/bundle-sshd} as uid 10001 with a read-only
+ * root, no capabilities, the bundle mounted read-only, a state emptyDir and the credentials read-only. Images: our own
+ * Debian base (glibc, bash) and a distroless-like image built here FROM scratch with one plain file (no shell, no libc).
+ * The sshd_config is written here: the operator's Shell-mode renderer is the next step (BUNDLE-NOTES.md).
+ */
+class ShellBundleIT {
+
+    static final Path PROJECT = Path.of("").toAbsolutePath();
+    static final Path IMAGES = PROJECT.resolve("target/images");
+    static final String DEBIAN = "localhost/debian:bookworm-slim";
+    /** Built and removed by this test; the name says it is a test's. */
+    static final String DISTROLESS = "tunnelops.local/shell-test-distroless:it";
+    static final String BUNDLE = "/tunnel/bundle";
+    static final String APP_VARIABLE = "APP_GREETING";
+    static final String APP_VALUE = "hello-from-the-app";
+
+    static ContainerRuntime runtime;
+    static Path work;
+    static String sshdImage;
+    static SshKeyPair hostKey;
+    static SshKeyPair clientKey;
+    static Path config;
+    static Path key;
+    static Path knownHostsDir;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        assertEquals(0L, new com.sun.security.auth.module.UnixSystem().getUid(), "containerd, runc and buildah need root");
+        assertTrue(Files.isRegularFile(IMAGES.resolve("sshd.tar")), "target/images/sshd.tar is missing: images/build.sh");
+        work = PROJECT.resolve("target/shell-bundle-it");
+        deleteTree(work);
+        Files.createDirectories(work);
+        runtime = ContainerRuntime.start(PROJECT.resolve("target/containerd-shell-it"));
+        // whatever name images/build.sh gave it (SSHD_IMAGE)
+        sshdImage = runtime.importArchive(IMAGES.resolve("sshd.tar")).get(0);
+
+        OpenSshTools.succeed("buildah", "push", "--quiet", DEBIAN, "oci-archive:" + work.resolve("debian.tar") + ":" + DEBIAN);
+        runtime.importArchive(work.resolve("debian.tar"));
+
+        // distroless-like: one plain file, no shell, no libc, no /etc
+        Path app = Files.createDirectories(work.resolve("distroless"));
+        Files.writeString(app.resolve("hello.txt"), "a file of the app\n");
+        String container = OpenSshTools.succeed("buildah", "from", "scratch").strip();
+        try {
+            OpenSshTools.succeed("buildah", "copy", "--quiet", container, app.resolve("hello.txt").toString(), "/app/hello.txt");
+            OpenSshTools.succeed("buildah", "config", "--workingdir", "/app", container);
+            OpenSshTools.succeed("buildah", "commit", "--quiet", container, DISTROLESS);
+        } finally {
+            OpenSshTools.run(List.of("buildah", "rm", container));
+        }
+        OpenSshTools.succeed("buildah", "push", "--quiet", DISTROLESS,
+                "oci-archive:" + work.resolve("distroless.tar") + ":" + DISTROLESS);
+        runtime.importArchive(work.resolve("distroless.tar"));
+        System.out.println("images in the test's containerd: " + runtime.images());
+
+        hostKey = Ed25519KeyGenerator.generate("");
+        clientKey = Ed25519KeyGenerator.generate("user");
+        config = credentials(work.resolve("config"), shellConfig(), hostKey, clientKey.publicKey());
+        Path client = Files.createDirectories(work.resolve("client"));
+        key = OpenSshTools.writePrivate(client.resolve("id_ed25519"), clientKey.privateKey());
+        knownHostsDir = client;
+    }
+
+    @AfterAll
+    static void tearDown() {
+        try {
+            if (runtime != null) {
+                runtime.close(); // fails the class if a process or mount is left
+            }
+        } finally {
+            OpenSshTools.run(List.of("buildah", "rmi", DISTROLESS)); // only the image this test built
+        }
+    }
+
+    @Test
+    void theBundleIsInTheSshdImageAndSmall() throws IOException {
+        Path bundle = copyBundle("size");
+        long bytes;
+        try (var files = Files.walk(bundle)) {
+            bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+        System.out.printf("bundle: %.1f MB in %s%n", bytes / 1e6, sshdImage);
+        for (String item : List.of("sshd", "ld-linux-x86-64.so.2", "busybox", "bundle-sshd", "lib/libnss_wrapper.so",
+                "lib/libc.so.6", "bin/sh")) {
+            assertTrue(Files.exists(bundle.resolve(item)), item + " is in the bundle");
+        }
+        assertTrue(Files.isSymbolicLink(bundle.resolve("bin/sh")), "bin/sh is a relative link to busybox");
+        assertEquals("../busybox", Files.readSymbolicLink(bundle.resolve("bin/sh")).toString());
+        assertTrue(bytes < 25_000_000, "the bundle grew to " + bytes / 1_000_000 + " MB");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {DEBIAN, DISTROLESS})
+    void aShellInTheAppsImage(String image) throws Exception {
+        String name = image.equals(DEBIAN) ? "debian" : "distroless";
+        int port = freePort();
+        Path knownHosts = knownHosts(name, port);
+        ContainerRuntime.Container sshd = startShell(image, name, port);
+        try {
+            awaitListening(port, sshd);
+
+            // a command: the app's environment, the pod's uid, the login shell; never the loader's or wrapper's variables
+            OpenSshTools.Result command = ssh(port, knownHosts, List.of(),
+                    "printenv " + APP_VARIABLE + "; id -u; readlink /proc/$$/exe; "
+                            + "env | grep -c -E '^(LD_|NSS_WRAPPER)' ; printenv NOT_PASSED || echo not-passed; tty; true",
+                    "");
+            assertEquals(0, command.exitCode(), command.output() + "\nsshd:\n" + sshd.output());
+            List<String> lines = command.output().lines().toList();
+            assertTrue(lines.contains(APP_VALUE), "the app's variable reaches the session: " + command.output());
+            assertTrue(lines.contains("10001"), command.output());
+            assertTrue(lines.contains("0"), "no LD_* or NSS_WRAPPER_* variable in the session: " + command.output());
+            assertTrue(lines.contains("not-passed"), "control: a variable nobody set is absent: " + command.output());
+            assertTrue(lines.contains("not a tty"), "control: no PTY without -t: " + command.output());
+            String shell = image.equals(DEBIAN) ? "/usr/bin/bash" : BUNDLE + "/busybox";
+            assertTrue(lines.contains(shell), "login shell " + shell + ": " + command.output());
+            if (image.equals(DISTROLESS)) {
+                OpenSshTools.Result file = ssh(port, knownHosts, List.of(), "cat /app/hello.txt; ls /bin", "");
+                assertTrue(file.output().contains("a file of the app"), file.output());
+                assertTrue(file.output().contains("No such file or directory"), "the image has no /bin: " + file.output());
+            }
+
+            // -tt: an interactive shell on a PTY
+            OpenSshTools.Result shellSession = ssh(port, knownHosts, List.of("-tt"), null,
+                    "tty\necho shell-$((6*7))\nexit\n");
+            assertTrue(shellSession.output().contains("/dev/pts/"), shellSession.output() + "\nsshd:\n" + sshd.output());
+            assertTrue(shellSession.output().contains("shell-42"), shellSession.output());
+
+            // sftp through internal-sftp, into the home in the state emptyDir
+            Path upload = Files.writeString(work.resolve(name + "-upload.txt"), "uploaded by sftp\n");
+            OpenSshTools.Result sftp = sftp(port, knownHosts, "put " + upload + " upload.txt\nls -l upload.txt\n");
+            assertEquals(0, sftp.exitCode(), sftp.output() + "\nsshd:\n" + sshd.output());
+            assertEquals("uploaded by sftp\n", Files.readString(work.resolve(name + "/state/home/upload.txt")));
+            // control: a failing transfer fails the batch (the root filesystem is read-only)
+            OpenSshTools.Result refusedPut = sftp(port, knownHosts, "put " + upload + " /app-upload.txt\n");
+            assertNotEquals(0, refusedPut.exitCode(), refusedPut.output());
+
+            // DisableForwarding yes: -W (a direct-tcpip channel) and -R are refused
+            OpenSshTools.Result direct = ssh(port, knownHosts, List.of("-W", "127.0.0.1:" + port), null, "");
+            assertNotEquals(0, direct.exitCode(), direct.output());
+            assertTrue(direct.output().contains("administratively prohibited"), direct.output());
+            assertFalse(direct.output().contains("SSH-2.0-"), direct.output());
+            OpenSshTools.Result remote = ssh(port, knownHosts, List.of("-N", "-o", "ExitOnForwardFailure=yes",
+                    "-R", "127.0.0.1:" + freePort() + ":127.0.0.1:" + port), null, "");
+            assertNotEquals(0, remote.exitCode(), remote.output());
+            assertTrue(remote.output().contains("remote port forwarding failed"), remote.output());
+        } finally {
+            sshd.stop(Duration.ofSeconds(5));
+        }
+        assertTrue(sshd.output().contains("Accepted publickey for tunnel"), sshd.output());
+    }
+
+    /** The controls of the mechanisms themselves: the same bundle with forwarding allowed and no user environment. */
+    @Test
+    void controlForwardingAndEnvironmentAreWhatTheConfigSays() throws Exception {
+        int port = freePort();
+        Path knownHosts = knownHosts("control", port);
+        ContainerRuntime.Container sshd = startShell(DEBIAN, "control", port,
+                "-o", "DisableForwarding=no", "-o", "PermitUserEnvironment=no");
+        try {
+            awaitListening(port, sshd);
+            OpenSshTools.Result direct = ssh(port, knownHosts, List.of("-W", "127.0.0.1:" + port), null, "");
+            assertTrue(direct.output().contains("SSH-2.0-OpenSSH_9.2"), "forwarding works once allowed: " + direct.output());
+            OpenSshTools.Result env = ssh(port, knownHosts, List.of(), "printenv " + APP_VARIABLE + " || echo absent", "");
+            assertTrue(env.output().lines().toList().contains("absent"),
+                    "without PermitUserEnvironment the app's variable is gone: " + env.output());
+        } finally {
+            sshd.stop(Duration.ofSeconds(5));
+        }
+    }
+
+    /** The init container: our image, its own user, copies the bundle into the shared directory. */
+    private static Path copyBundle(String name) {
+        Path shared = work.resolve(name).resolve("shared");
+        ContainerRuntime.Result copy = runtime.run(new RunSpec(sshdImage, name + "-init").restricted().readOnlyRoot()
+                .emptyDir(shared, "/tunnel").args("cp", "-a", "/opt/tunnel-bundle", BUNDLE), Duration.ofSeconds(60));
+        assertEquals(0, copy.exitCode(), copy.output());
+        return shared.resolve("bundle");
+    }
+
+    /** The app's container: the app's image and environment, our bundle instead of its command. */
+    private static ContainerRuntime.Container startShell(String image, String name, int port, String... sshdArgs) {
+        copyBundle(name);
+        List<String> args = new ArrayList<>(List.of(BUNDLE + "/busybox", "sh", BUNDLE + "/bundle-sshd",
+                "-o", "ListenAddress=127.0.0.1:" + port));
+        args.addAll(List.of(sshdArgs));
+        return runtime.start(new RunSpec(image, name + "-shell").restricted().readOnlyRoot().user("10001:10001").hostNetwork()
+                .env(APP_VARIABLE, APP_VALUE)
+                .bindReadOnly(work.resolve(name).resolve("shared"), "/tunnel")
+                .bindReadOnly(config, SshdLayout.CONFIG_DIR)
+                .emptyDir(work.resolve(name).resolve("state"), SshdLayout.STATE_DIR)
+                .args(args.toArray(String[]::new)));
+    }
+
+    /** What the operator's Shell mode is to render: the Tunnel mode's authentication, all forwarding off. */
+    private static String shellConfig() {
+        return """
+                HostKey %1$s/ssh_host_ed25519_key
+                AuthorizedKeysFile %2$s/.ssh/authorized_keys
+                PidFile none
+                AllowUsers tunnel
+                AuthenticationMethods publickey
+                PubkeyAuthentication yes
+                PasswordAuthentication no
+                KbdInteractiveAuthentication no
+                PermitRootLogin no
+                StrictModes yes
+                PermitUserEnvironment yes
+                PermitUserRC no
+                UseDNS no
+                DisableForwarding yes
+                PermitTunnel no
+                PermitTTY yes
+                Subsystem sftp internal-sftp
+                LogLevel VERBOSE
+                HostKeyAlgorithms ssh-ed25519
+                KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org
+                Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com,chacha20-poly1305@openssh.com
+                MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com
+                """.formatted(SshdLayout.STATE_DIR, SshdLayout.HOME_DIR);
+    }
+
+    /** The Secret's items as its volume shows them: root-owned, group 10001, mode 0440. */
+    private static Path credentials(Path dir, String sshdConfig, SshKeyPair host, String authorizedKey) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("sshd_config"), sshdConfig);
+        Files.writeString(dir.resolve("ssh_host_ed25519_key"), host.privateKey());
+        Files.writeString(dir.resolve("authorized_keys"), authorizedKey + "\n");
+        for (String item : List.of("sshd_config", "ssh_host_ed25519_key", "authorized_keys")) {
+            Files.setAttribute(dir.resolve(item), "unix:gid", SshdLayout.UID);
+            Files.setPosixFilePermissions(dir.resolve(item), PosixFilePermissions.fromString("r--r-----"));
+        }
+        return dir;
+    }
+
+    private static Path knownHosts(String name, int port) throws IOException {
+        return Files.writeString(knownHostsDir.resolve(name + "-known_hosts"),
+                KnownHosts.line("127.0.0.1", port, hostKey.publicKey()) + "\n");
+    }
+
+    private static List<String> sshBase(String tool, int port, Path knownHosts) {
+        return new ArrayList<>(List.of(tool, "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes",
+                "-o", "UserKnownHostsFile=" + knownHosts, "-o", "IdentitiesOnly=yes", "-i", key.toString(),
+                "-o", "ConnectTimeout=5"));
+    }
+
+    private static OpenSshTools.Result ssh(int port, Path knownHosts, List<String> options, String command, String stdin)
+            throws Exception {
+        List<String> args = sshBase("ssh", port, knownHosts);
+        args.addAll(List.of("-p", String.valueOf(port)));
+        args.addAll(options);
+        args.add(SshdLayout.USERNAME + "@127.0.0.1");
+        if (command != null) {
+            args.add(command);
+        }
+        return SessionUser.run(args, stdin);
+    }
+
+    private static OpenSshTools.Result sftp(int port, Path knownHosts, String batch) throws Exception {
+        List<String> args = sshBase("sftp", port, knownHosts);
+        args.addAll(List.of("-P", String.valueOf(port), "-b", "-", SshdLayout.USERNAME + "@127.0.0.1"));
+        return SessionUser.run(args, batch);
+    }
+
+    private static void awaitListening(int port, ContainerRuntime.Container container) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            assertTrue(container.isRunning(), "sshd ended:\n" + container.output());
+            try (var socket = new java.net.Socket("127.0.0.1", port)) {
+                return;
+            } catch (IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("sshd did not listen on " + port + ":\n" + container.output());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (var paths = Files.walk(dir)) {
+                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+    }
+}
