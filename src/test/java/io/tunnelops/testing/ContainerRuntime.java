@@ -147,9 +147,6 @@ public final class ContainerRuntime implements AutoCloseable {
             args.add("--seccomp");
             ALL_CAPABILITIES.forEach(cap -> args.add("--cap-drop=CAP_" + cap)); // ctr 1.6 knows no "ALL"
         }
-        if (spec.user != null) {
-            args.add("--user=" + spec.user); // otherwise the image's own USER
-        }
         spec.env.forEach((k, v) -> args.add("--env=" + k + "=" + v));
         args.addAll(spec.mounts.stream().map(m -> "--mount=" + m).toList());
         args.add(spec.image);
@@ -288,7 +285,6 @@ public final class ContainerRuntime implements AutoCloseable {
         private final List<String> args = new ArrayList<>();
         private final Map<String, String> env = new LinkedHashMap<>();
         private final List<String> mounts = new ArrayList<>();
-        private String user;
         private boolean hostNetwork;
         private boolean readOnly;
         private boolean restricted;
@@ -329,11 +325,6 @@ public final class ContainerRuntime implements AutoCloseable {
             return this;
         }
 
-        /** Overrides the image's USER ("uid:gid"). */
-        public RunSpec user(String user) {
-            this.user = user;
-            return this;
-        }
 
         public RunSpec hostNetwork() {
             hostNetwork = true;
