@@ -45,6 +45,8 @@ class ShellBundleIT {
     static final String DEBIAN_BASE = "localhost/debian:bookworm-slim";
     /** Built and removed by this test; the names say they are a test's. */
     static final String DISTROLESS = "tunnelops.local/shell-test-distroless:it";
+    /** musl's loader and one program linked against it (Debian's musl, compiled here): no shell, no glibc. */
+    static final String MUSL = "tunnelops.local/shell-test-musl:it";
     static final String BUNDLE = "/tunnel/bundle";
     static final String APP_VARIABLE = "APP_GREETING";
     static final String APP_VALUE = "hello-from-the-app";
@@ -93,6 +95,9 @@ class ShellBundleIT {
         OpenSshTools.succeed("buildah", "push", "--quiet", DISTROLESS,
                 "oci-archive:" + work.resolve("distroless.tar") + ":" + DISTROLESS);
         runtime.importArchive(work.resolve("distroless.tar"));
+        buildMuslImage(Files.createDirectories(work.resolve("musl-build")));
+        OpenSshTools.succeed("buildah", "push", "--quiet", MUSL, "oci-archive:" + work.resolve("musl.tar") + ":" + MUSL);
+        runtime.importArchive(work.resolve("musl.tar"));
         System.out.println("images in the test's containerd: " + runtime.images());
 
         hostKey = Ed25519KeyGenerator.generate("");
@@ -112,6 +117,7 @@ class ShellBundleIT {
         } finally {
             // only the images this test built
             OpenSshTools.run(List.of("buildah", "rmi", DISTROLESS));
+            OpenSshTools.run(List.of("buildah", "rmi", MUSL));
             OpenSshTools.run(List.of("buildah", "rmi", DEBIAN));
         }
     }
@@ -134,9 +140,9 @@ class ShellBundleIT {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {DEBIAN, DISTROLESS})
+    @ValueSource(strings = {DEBIAN, DISTROLESS, MUSL})
     void aShellInTheAppsImage(String image) throws Exception {
-        String name = image.equals(DEBIAN) ? "debian" : "distroless";
+        String name = image.equals(DEBIAN) ? "debian" : image.equals(MUSL) ? "musl" : "distroless";
         int port = freePort();
         Path knownHosts = knownHosts(name, port);
         ContainerRuntime.Container sshd = startShell(image, name, port);
@@ -158,6 +164,13 @@ class ShellBundleIT {
             assertTrue(lines.contains("not a tty"), "control: no PTY without -t: " + command.output());
             String shell = image.equals(DEBIAN) ? "/usr/bin/bash" : BUNDLE + "/busybox";
             assertTrue(lines.contains(shell), "login shell " + shell + ": " + command.output());
+            if (image.equals(MUSL)) {
+                // the image's own musl program, started from a session: the app's variable, no glibc preload
+                OpenSshTools.Result app = ssh(port, knownHosts, List.of(), "/app/hello; ls /bin", "");
+                assertTrue(app.output().contains("musl-app uid=10001 greeting=" + APP_VALUE + " ld_preload=unset"),
+                        app.output() + "\nsshd:\n" + sshd.output());
+                assertTrue(app.output().contains("No such file or directory"), "the image has no /bin: " + app.output());
+            }
             if (image.equals(DISTROLESS)) {
                 OpenSshTools.Result file = ssh(port, knownHosts, List.of(), "cat /app/hello.txt; ls /bin", "");
                 assertTrue(file.output().contains("a file of the app"), file.output());
@@ -211,6 +224,43 @@ class ShellBundleIT {
         } finally {
             sshd.stop(Duration.ofSeconds(5));
         }
+    }
+
+    /**
+     * A musl image made here (Alpine cannot be pulled): Debian's musl and musl-dev unpacked from {@code apt-get
+     * download} (nothing installed on the machine), a small C program linked against them with musl's gcc specs, and
+     * an image FROM scratch with musl's loader at /lib/ld-musl-x86_64.so.1 and that program: no shell, no glibc.
+     */
+    private static void buildMuslImage(Path dir) throws Exception {
+        Files.writeString(dir.resolve("hello.c"), """
+                #include <stdio.h>
+                #include <stdlib.h>
+                #include <unistd.h>
+                int main(void) {
+                    const char *v = getenv("APP_GREETING");
+                    printf("musl-app uid=%d greeting=%s ld_preload=%s\\n", (int) getuid(), v ? v : "unset",
+                           getenv("LD_PRELOAD") ? "set" : "unset");
+                    return 0;
+                }
+                """);
+        OpenSshTools.Result built = OpenSshTools.run(List.of("bash", "-euc", """
+                cd "$1"
+                apt-get download musl musl-dev >download.log 2>&1 || { cat download.log; exit 1; }
+                for deb in musl_*.deb musl-dev_*.deb; do dpkg-deb -x "$deb" root; done
+                lib=$PWD/root/usr/lib/x86_64-linux-musl
+                sed -e "s#/usr/include/x86_64-linux-musl#$PWD/root/usr/include/x86_64-linux-musl#g" -e "s#/usr/lib/x86_64-linux-musl#$lib#g" \
+                    "$lib/musl-gcc.specs" > musl.specs
+                gcc -specs="$PWD/musl.specs" -O2 -s -o hello hello.c
+                mkdir -p image/lib image/app
+                cp -L root/lib/ld-musl-x86_64.so.1 image/lib/ld-musl-x86_64.so.1
+                cp hello image/app/hello
+                ctr=$(buildah from scratch)
+                trap 'buildah rm "$ctr" >/dev/null' EXIT
+                buildah copy --quiet "$ctr" image/ / >/dev/null
+                buildah config --user 10001:10001 --workingdir /app "$ctr"
+                buildah commit --quiet "$ctr" "$2" >/dev/null
+                """, "musl-image", dir.toString(), MUSL));
+        assertEquals(0, built.exitCode(), "building the musl image: " + built.output());
     }
 
     /** The init container: our image, its own user, copies the bundle into the shared directory. */
