@@ -1,7 +1,8 @@
 #!/bin/sh
 # Starts the session's sshd from what the operator mounted, and ends the session from inside the pod when it is
 # idle or its connection closed, saying why in the container's termination message (the operator reads it).
-# POSIX sh: dash, in the image (Debian) and in the tests.
+# POSIX sh: dash, in the image (Debian) and in the tests; busybox sh in Shell mode's bundle (no pkill there: the
+# connections then end with the container).
 #   TUNNEL_CONFIG_DIR            the mounted Secret: sshd_config, ssh_host_ed25519_key, authorized_keys (/etc/tunnel)
 #   TUNNEL_STATE_DIR             a writable emptyDir (default /var/lib/tunnel)
 #   SSHD                         the sshd binary (default /usr/sbin/sshd)
@@ -10,6 +11,7 @@
 #   TUNNEL_END_ON_DISCONNECT     "true": end when the connections of a successful login are all closed
 #   TUNNEL_PROC_NET              where the TCP tables are (default /proc/net)
 #   TUNNEL_MONITOR_INTERVAL      seconds between two looks (default 1)
+#   TUNNEL_SSHD_PORT             the port sshd listens on (default 2222, as the operator renders it)
 # Extra arguments are passed to sshd.
 set -eu
 umask 077 # every file this script creates (keys, the sshd log) is readable by the session user only
@@ -22,7 +24,8 @@ IDLE_TIMEOUT=${TUNNEL_IDLE_TIMEOUT_SECONDS:-0}
 END_ON_DISCONNECT=${TUNNEL_END_ON_DISCONNECT:-false}
 PROC_NET=${TUNNEL_PROC_NET:-/proc/net}
 INTERVAL=${TUNNEL_MONITOR_INTERVAL:-1}
-SSHD_PORT_HEX=08AE
+# the port whose connections count (sshd_config's Port; a test on the host's network listens elsewhere)
+SSHD_PORT_HEX=$(printf '%04X' "${TUNNEL_SSHD_PORT:-2222}")
 SSHD_LOG="$STATE_DIR/sshd.log"
 sshd_pid=
 tail_pid=

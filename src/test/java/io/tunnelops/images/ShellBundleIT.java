@@ -263,6 +263,51 @@ class ShellBundleIT {
         assertEquals(0, built.exitCode(), "building the musl image: " + built.output());
     }
 
+    /** Tunnel mode's watcher runs on the bundle's busybox too: the session ends when its connection closes. */
+    @Test
+    void endsOnDisconnectInAnImageWithoutShell() throws Exception {
+        int port = freePort();
+        Path knownHosts = knownHosts("disconnect", port);
+        ContainerRuntime.Container sshd = startShell(DISTROLESS, "disconnect", port,
+                java.util.Map.of("TUNNEL_END_ON_DISCONNECT", "true"));
+        try {
+            awaitListening(port, sshd);
+            Thread.sleep(2000);
+            assertTrue(sshd.isRunning(), "control: no login yet, no end: " + sshd.output());
+            OpenSshTools.Result command = ssh(port, knownHosts, List.of(), "echo bye", "");
+            assertEquals(0, command.exitCode(), command.output() + "\nsshd:\n" + sshd.output());
+            awaitEnd(sshd, Duration.ofSeconds(15));
+            assertTrue(sshd.output().contains("Disconnected: the SSH connection closed"), sshd.output());
+        } finally {
+            sshd.stop(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void endsWhenIdleInAnImageWithoutShell() throws Exception {
+        int port = freePort();
+        ContainerRuntime.Container sshd = startShell(MUSL, "idle", port,
+                java.util.Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "3"));
+        try {
+            long begin = System.nanoTime();
+            awaitListening(port, sshd); // a connection, closed at once: the idle time starts after it
+            awaitEnd(sshd, Duration.ofSeconds(20));
+            long seconds = (System.nanoTime() - begin) / 1_000_000_000L;
+            assertTrue(seconds >= 2, "not before the idle timeout: " + seconds + " s");
+            assertTrue(sshd.output().contains("Idle: no SSH connection for 3s"), sshd.output());
+        } finally {
+            sshd.stop(Duration.ofSeconds(5));
+        }
+    }
+
+    private static void awaitEnd(ContainerRuntime.Container container, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (container.isRunning() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        assertFalse(container.isRunning(), "still running after " + timeout.toSeconds() + " s:\n" + container.output());
+    }
+
     /** The init container: our image, its own user, copies the bundle into the shared directory. */
     private static Path copyBundle(String name) {
         Path shared = work.resolve(name).resolve("shared");
@@ -274,12 +319,20 @@ class ShellBundleIT {
 
     /** The app's container: the app's image and environment, our bundle instead of its command. */
     private static ContainerRuntime.Container startShell(String image, String name, int port, String... sshdArgs) {
+        return startShell(image, name, port, java.util.Map.of(), sshdArgs);
+    }
+
+    private static ContainerRuntime.Container startShell(String image, String name, int port,
+            java.util.Map<String, String> env, String... sshdArgs) {
         copyBundle(name);
         List<String> args = new ArrayList<>(List.of(BUNDLE + "/busybox", "sh", BUNDLE + "/bundle-sshd",
                 "-o", "ListenAddress=127.0.0.1:" + port));
         args.addAll(List.of(sshdArgs));
-        return runtime.start(new RunSpec(image, name + "-shell").restricted().readOnlyRoot().hostNetwork()
-                .env(APP_VARIABLE, APP_VALUE)
+        RunSpec spec = new RunSpec(image, name + "-shell");
+        env.forEach(spec::env);
+        // the watcher counts connections to this port (the host's network here, so not 2222)
+        return runtime.start(spec.restricted().readOnlyRoot().hostNetwork()
+                .env(APP_VARIABLE, APP_VALUE).env("TUNNEL_SSHD_PORT", String.valueOf(port))
                 .bindReadOnly(work.resolve(name).resolve("shared"), "/tunnel")
                 .bindReadOnly(config, SshdLayout.CONFIG_DIR)
                 .emptyDir(work.resolve(name).resolve("state"), SshdLayout.STATE_DIR)
