@@ -34,12 +34,13 @@ import io.tunnelops.ssh.SshKeyPair;
 import io.tunnelops.ssh.SshdConfigRenderer;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.ssh.TunnelSshdConfig;
-import io.tunnelops.testing.ContainerRuntime;
 import io.tunnelops.testing.ContainerRuntime.RunSpec;
+import io.tunnelops.testing.ContainerRuntime;
 import io.tunnelops.testing.EchoServer;
 import io.tunnelops.testing.OciArchive;
 import io.tunnelops.testing.OpenSshTools;
 import io.tunnelops.testing.SessionFixtures;
+import io.tunnelops.testing.TcpProbe;
 
 /**
  * Issue 9, test 1: our images, built here by buildah from our own Dockerfiles (images/build.sh, run by the build in
@@ -70,7 +71,7 @@ class ImagesIT {
                     + " is missing: the build makes it in pre-integration-test (images/build.sh operator)");
         }
         work = PROJECT.resolve("target/images-it");
-        deleteTree(work);
+        ContainerRuntime.deleteTree(work);
         Files.createDirectories(work);
         runtime = ContainerRuntime.start(PROJECT.resolve("target/containerd-it"));
         long begin = System.nanoTime();
@@ -159,7 +160,7 @@ class ImagesIT {
 
     @Test
     void aTunnelThroughTheImagesSshdWorks() throws Exception {
-        int sshPort = freePort();
+        int sshPort = TcpProbe.freeLoopbackPort();
         try (ServerSocket reserved = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             int echoPort = reserved.getLocalPort();
             reserved.close();
@@ -179,7 +180,7 @@ class ImagesIT {
                 ContainerRuntime.Container sshd = runtime.start(sshdSpec("sshd-tunnel", config).hostNetwork()
                         .args(ENTRYPOINT, "-o", "ListenAddress=127.0.0.1:" + sshPort));
                 try {
-                    awaitListening(sshPort, sshd);
+                    sshd.awaitListening(sshPort);
                     OpenSshTools.Result tunnel = SessionUser.run(List.of("ssh", "-v", "-F", "/dev/null", "-o", "BatchMode=yes",
                             "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts,
                             "-o", "IdentitiesOnly=yes", "-i", key.toString(), "-o", "ConnectTimeout=5", "-p",
@@ -205,7 +206,7 @@ class ImagesIT {
 
         RealCluster cluster = RealCluster.shared();
         Path kubeconfig = cluster.operatorKubeconfig(work.resolve("operator-image.kubeconfig"));
-        int port = freePort();
+        int port = TcpProbe.freeLoopbackPort();
         long begin = System.nanoTime();
         // the chart's pod: a ServiceAccount token and nothing else; host network reaches the API server on loopback
         ContainerRuntime.Container operator = runtime.start(new RunSpec(OPERATOR_IMAGE, "operator").hostNetwork().restricted()
@@ -284,36 +285,10 @@ class ImagesIT {
         throw new AssertionError(path + " did not become UP within 120 s (last: " + last + "); output:\n" + container.output());
     }
 
-    private static void awaitListening(int port, ContainerRuntime.Container container) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            assertTrue(container.isRunning(), "sshd ended:\n" + container.output());
-            try (var socket = new java.net.Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
-        }
-        throw new AssertionError("sshd did not listen on " + port + ":\n" + container.output());
-    }
 
     private static List<String> strings(com.fasterxml.jackson.databind.JsonNode array) {
         return StreamSupport.stream(array.spliterator(), false).map(com.fasterxml.jackson.databind.JsonNode::asText).toList();
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        }
-    }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (var paths = Files.walk(dir)) {
-                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-    }
 }

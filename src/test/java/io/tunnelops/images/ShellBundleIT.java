@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -24,9 +22,10 @@ import io.tunnelops.ssh.Ed25519KeyGenerator;
 import io.tunnelops.ssh.KnownHosts;
 import io.tunnelops.ssh.SshKeyPair;
 import io.tunnelops.ssh.SshdLayout;
-import io.tunnelops.testing.ContainerRuntime;
 import io.tunnelops.testing.ContainerRuntime.RunSpec;
+import io.tunnelops.testing.ContainerRuntime;
 import io.tunnelops.testing.OpenSshTools;
+import io.tunnelops.testing.TcpProbe;
 
 /**
  * Issue 10 groundwork: the OpenSSH bundle of our sshd image (/opt/tunnel-bundle) runs inside <em>another</em> image, as a
@@ -65,7 +64,7 @@ class ShellBundleIT {
         assertEquals(0L, new com.sun.security.auth.module.UnixSystem().getUid(), "containerd, runc and buildah need root");
         assertTrue(Files.isRegularFile(IMAGES.resolve("sshd.tar")), "target/images/sshd.tar is missing: images/build.sh");
         work = PROJECT.resolve("target/shell-bundle-it");
-        deleteTree(work);
+        ContainerRuntime.deleteTree(work);
         Files.createDirectories(work);
         runtime = ContainerRuntime.start(PROJECT.resolve("target/containerd-shell-it"));
         // whatever name images/build.sh gave it (SSHD_IMAGE)
@@ -143,11 +142,11 @@ class ShellBundleIT {
     @ValueSource(strings = {DEBIAN, DISTROLESS, MUSL})
     void aShellInTheAppsImage(String image) throws Exception {
         String name = image.equals(DEBIAN) ? "debian" : image.equals(MUSL) ? "musl" : "distroless";
-        int port = freePort();
+        int port = TcpProbe.freeLoopbackPort();
         Path knownHosts = knownHosts(name, port);
         ContainerRuntime.Container sshd = startShell(image, name, port);
         try {
-            awaitListening(port, sshd);
+            sshd.awaitListening(port);
 
             // a command: the app's environment, the pod's uid, the login shell; never the loader's or wrapper's variables
             OpenSshTools.Result command = ssh(port, knownHosts, List.of(),
@@ -198,7 +197,7 @@ class ShellBundleIT {
             assertTrue(direct.output().contains("administratively prohibited"), direct.output());
             assertFalse(direct.output().contains("SSH-2.0-"), direct.output());
             OpenSshTools.Result remote = ssh(port, knownHosts, List.of("-N", "-o", "ExitOnForwardFailure=yes",
-                    "-R", "127.0.0.1:" + freePort() + ":127.0.0.1:" + port), null, "");
+                    "-R", "127.0.0.1:" + TcpProbe.freeLoopbackPort() + ":127.0.0.1:" + port), null, "");
             assertNotEquals(0, remote.exitCode(), remote.output());
             assertTrue(remote.output().contains("remote port forwarding failed"), remote.output());
         } finally {
@@ -210,12 +209,12 @@ class ShellBundleIT {
     /** The controls of the mechanisms themselves: the same bundle with forwarding allowed and no user environment. */
     @Test
     void controlForwardingAndEnvironmentAreWhatTheConfigSays() throws Exception {
-        int port = freePort();
+        int port = TcpProbe.freeLoopbackPort();
         Path knownHosts = knownHosts("control", port);
         ContainerRuntime.Container sshd = startShell(DEBIAN, "control", port,
                 "-o", "DisableForwarding=no", "-o", "PermitUserEnvironment=no");
         try {
-            awaitListening(port, sshd);
+            sshd.awaitListening(port);
             OpenSshTools.Result direct = ssh(port, knownHosts, List.of("-W", "127.0.0.1:" + port), null, "");
             assertTrue(direct.output().contains("SSH-2.0-OpenSSH_9.2"), "forwarding works once allowed: " + direct.output());
             OpenSshTools.Result env = ssh(port, knownHosts, List.of(), "env | grep '^" + APP_VARIABLE + "=' || echo absent", "");
@@ -266,12 +265,12 @@ class ShellBundleIT {
     /** Tunnel mode's watcher runs on the bundle's busybox too: the session ends when its connection closes. */
     @Test
     void endsOnDisconnectInAnImageWithoutShell() throws Exception {
-        int port = freePort();
+        int port = TcpProbe.freeLoopbackPort();
         Path knownHosts = knownHosts("disconnect", port);
         ContainerRuntime.Container sshd = startShell(DISTROLESS, "disconnect", port,
                 java.util.Map.of("TUNNEL_END_ON_DISCONNECT", "true"));
         try {
-            awaitListening(port, sshd);
+            sshd.awaitListening(port);
             Thread.sleep(2000);
             assertTrue(sshd.isRunning(), "control: no login yet, no end: " + sshd.output());
             OpenSshTools.Result command = ssh(port, knownHosts, List.of(), "echo bye", "");
@@ -285,12 +284,12 @@ class ShellBundleIT {
 
     @Test
     void endsWhenIdleInAnImageWithoutShell() throws Exception {
-        int port = freePort();
+        int port = TcpProbe.freeLoopbackPort();
         ContainerRuntime.Container sshd = startShell(MUSL, "idle", port,
                 java.util.Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "3"));
         try {
             long begin = System.nanoTime();
-            awaitListening(port, sshd); // a connection, closed at once: the idle time starts after it
+            sshd.awaitListening(port); // a connection, closed at once: the idle time starts after it
             awaitEnd(sshd, Duration.ofSeconds(20));
             long seconds = (System.nanoTime() - begin) / 1_000_000_000L;
             assertTrue(seconds >= 2, "not before the idle timeout: " + seconds + " s");
@@ -409,32 +408,6 @@ class ShellBundleIT {
         return SessionUser.run(args, batch);
     }
 
-    private static void awaitListening(int port, ContainerRuntime.Container container) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            assertTrue(container.isRunning(), "sshd ended:\n" + container.output());
-            try (var socket = new java.net.Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException e) {
-                Thread.sleep(100);
-            }
-        }
-        throw new AssertionError("sshd did not listen on " + port + ":\n" + container.output());
-    }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            return socket.getLocalPort();
-        }
-    }
 
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (var paths = Files.walk(dir)) {
-                for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
-    }
 }

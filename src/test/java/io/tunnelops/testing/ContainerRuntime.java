@@ -258,7 +258,8 @@ public final class ContainerRuntime implements AutoCloseable {
         return command;
     }
 
-    private static void deleteTree(Path dir) {
+    /** Deletes a directory tree; fails when something cannot be deleted (a leftover mount, say). */
+    public static void deleteTree(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
@@ -382,6 +383,21 @@ public final class ContainerRuntime implements AutoCloseable {
                 }
             }
             throw new IllegalStateException("container " + id + " has no running task: " + output());
+        }
+
+        /** Waits until something accepts TCP connections on 127.0.0.1:port; fails at once if the container ends. */
+        public void awaitListening(int port) throws InterruptedException {
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline) {
+                if (!isRunning()) {
+                    throw new AssertionError("the container ended before listening on " + port + ":\n" + output());
+                }
+                if (TcpProbe.accepts("127.0.0.1", port)) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("nothing listened on " + port + " within 30 s:\n" + output());
         }
 
         public String output() {

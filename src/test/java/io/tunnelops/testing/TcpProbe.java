@@ -34,4 +34,11 @@ public final class TcpProbe {
             return false;
         }
     }
+
+    /** A TCP port free on 127.0.0.1 right now (the kernel's choice). */
+    public static int freeLoopbackPort() throws IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
 }
