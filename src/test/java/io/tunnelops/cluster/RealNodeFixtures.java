@@ -69,8 +69,7 @@ final class RealNodeFixtures {
             throw new AssertionError(ns + "/" + name + " not Ready: " + waited.stderr() + "\n"
                     + cluster().kubectl().run("get", "-n", ns, "ts,deploy,rs,pods,svc,endpointslices", "-o", "wide").stdout()
                     + cluster().kubectl().run("get", "-n", ns, "ts/" + name, "-o", "jsonpath={.status}").stdout()
-                    + "\noperator log (tail):\n" + cluster().operatorLog().lines()
-                            .skip(Math.max(0, cluster().operatorLog().lines().count() - 30)).reduce("", (a, b) -> a + b + "\n"));
+                    + "\noperator log (tail):\n" + lastLines(cluster().operatorLog(), 30));
         }
         TunnelSession session = cluster().admin().resources(TunnelSession.class).inNamespace(ns).withName(name).get();
         // Ready means the sshd is available and its Service has an address; kube-proxy programs that address on its
@@ -83,6 +82,11 @@ final class RealNodeFixtures {
                 (ready - begin) / 1_000_000, host, port, (System.nanoTime() - ready) / 1_000_000);
         return new SessionUser(session, ClusterFixtures.secretItems(cluster().admin(), ns, name + "-ssh"),
                 home.resolve(name), null);
+    }
+
+    private static String lastLines(String text, int count) {
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - count), lines.size()));
     }
 
     static TunnelSession awaitPhase(String ns, String name, SessionPhase phase, Duration atMost) {
