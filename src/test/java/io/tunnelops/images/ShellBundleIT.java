@@ -144,7 +144,9 @@ class ShellBundleIT {
         String name = image.equals(DEBIAN) ? "debian" : image.equals(MUSL) ? "musl" : "distroless";
         int port = TcpProbe.freeLoopbackPort();
         Path knownHosts = knownHosts(name, port);
-        ContainerRuntime.Container sshd = startShell(image, name, port);
+        // the watcher's settings, as the operator sets them in the pod (SSHD is overridden by bundle-sshd itself)
+        ContainerRuntime.Container sshd = startShell(image, name, port, java.util.Map.of("SSHD", "/not/for/sessions",
+                "TERMINATION_LOG", SshdLayout.STATE_DIR + "/termination-log"));
         try {
             sshd.awaitListening(port);
 
@@ -152,7 +154,8 @@ class ShellBundleIT {
             OpenSshTools.Result command = ssh(port, knownHosts, List.of(),
                     // env, not printenv: Debian's busybox has no printenv applet
                     "env | grep '^" + APP_VARIABLE + "='; id -u; readlink /proc/$$/exe; "
-                            + "env | grep -c -E '^(LD_|NSS_WRAPPER)' ; echo \"not-passed:${NOT_PASSED:-unset}\"; tty; true",
+                            + "env | grep -c -E '^(LD_|NSS_WRAPPER)' ; echo \"not-passed:${NOT_PASSED:-unset}\"; tty; "
+                            + "echo \"watcher-variables:$(env | grep -c -E '^(SSHD|TERMINATION_LOG)=')\"; true",
                     "");
             assertEquals(0, command.exitCode(), command.output() + "\nsshd:\n" + sshd.output());
             List<String> lines = command.output().lines().toList();
@@ -161,6 +164,7 @@ class ShellBundleIT {
             assertTrue(lines.contains("0"), "no LD_* or NSS_WRAPPER_* variable in the session: " + command.output());
             assertTrue(lines.contains("not-passed:unset"), "control: a variable nobody set is absent: " + command.output());
             assertTrue(lines.contains("not a tty"), "control: no PTY without -t: " + command.output());
+            assertTrue(lines.contains("watcher-variables:0"), "no SSHD or TERMINATION_LOG in the session: " + command.output());
             String shell = image.equals(DEBIAN) ? "/usr/bin/bash" : BUNDLE + "/busybox";
             assertTrue(lines.contains(shell), "login shell " + shell + ": " + command.output());
             if (image.equals(MUSL)) {
@@ -176,11 +180,19 @@ class ShellBundleIT {
                 assertTrue(file.output().contains("No such file or directory"), "the image has no /bin: " + file.output());
             }
 
-            // -tt: an interactive shell on a PTY
+            // -tt: an interactive login shell on a PTY, started in the image's working directory (the Debian image has
+            // none: /, so the home), with the app's PATH and the bundle's tools even after the image's /etc/profile
             OpenSshTools.Result shellSession = ssh(port, knownHosts, List.of("-tt"), null,
-                    "tty\necho shell-$((6*7))\nexit\n");
+                    "tty\necho shell-$((6*7))\necho \"cwd=$(pwd)\"\necho \"path=$PATH\"\nexit\n");
             assertTrue(shellSession.output().contains("/dev/pts/"), shellSession.output() + "\nsshd:\n" + sshd.output());
             assertTrue(shellSession.output().contains("shell-42"), shellSession.output());
+            List<String> shellLines = shellSession.output().lines().map(String::strip).toList();
+            String workingDir = image.equals(DEBIAN) ? SshdLayout.HOME_DIR : "/app";
+            assertTrue(shellLines.contains("cwd=" + workingDir), "the login shell starts in " + workingDir + ": "
+                    + shellSession.output());
+            assertTrue(shellLines.stream().anyMatch(l -> l.startsWith("path=") && l.endsWith(":" + BUNDLE + "/bin")
+                    && l.contains("/usr/bin")), "the login shell keeps the app's PATH and the bundle's tools: "
+                    + shellSession.output());
 
             // sftp through internal-sftp, into the home in the state emptyDir
             Path upload = Files.writeString(work.resolve(name + "-upload.txt"), "uploaded by sftp\n");
@@ -267,8 +279,14 @@ class ShellBundleIT {
     void endsOnDisconnectInAnImageWithoutShell() throws Exception {
         int port = TcpProbe.freeLoopbackPort();
         Path knownHosts = knownHosts("disconnect", port);
+        // TERMINATION_LOG as the operator sets it, here a file in the state dir (it exists and is writable, as the
+        // kubelet's /dev/termination-log is): the control that the watcher reads the variable kept out of sessions
+        Path terminationLog = Files.createDirectories(work.resolve("disconnect/state")).resolve("termination-log");
+        Files.createFile(terminationLog);
+        Files.setPosixFilePermissions(terminationLog, PosixFilePermissions.fromString("rw-rw-rw-"));
         ContainerRuntime.Container sshd = startShell(DISTROLESS, "disconnect", port,
-                java.util.Map.of("TUNNEL_END_ON_DISCONNECT", "true"));
+                java.util.Map.of("TUNNEL_END_ON_DISCONNECT", "true",
+                        "TERMINATION_LOG", SshdLayout.STATE_DIR + "/termination-log"));
         try {
             sshd.awaitListening(port);
             Thread.sleep(2000);
@@ -277,6 +295,8 @@ class ShellBundleIT {
             assertEquals(0, command.exitCode(), command.output() + "\nsshd:\n" + sshd.output());
             awaitEnd(sshd, Duration.ofSeconds(15));
             assertTrue(sshd.output().contains("Disconnected: the SSH connection closed"), sshd.output());
+            assertEquals("Disconnected: the SSH connection closed\n",
+                    Files.readString(terminationLog));
         } finally {
             sshd.stop(Duration.ofSeconds(5));
         }
