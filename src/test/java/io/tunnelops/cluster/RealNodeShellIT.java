@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,7 +57,6 @@ import io.tunnelops.testing.TcpProbe;
 class RealNodeShellIT {
 
     static final int IDLE_SECONDS = 20;
-    static final String TOOLBOX_IMAGE = "ghcr.io/tunnelops/shell-toolbox:0.1.0";
     static final String BUNDLE = "/tunnel/bundle";
     static final Path PROJECT = Path.of("").toAbsolutePath();
 
@@ -166,12 +164,9 @@ class RealNodeShellIT {
         }
     }
 
-    /** The toolbox shell (no fromDeployment), when images/build.sh made the toolbox image. */
+    /** The toolbox shell (no fromDeployment): our toolbox image (RealNodeCluster imports it) with the same bundle. */
     @Test
     void aToolboxShellWithoutAnApp() throws Exception {
-        Path archive = PROJECT.resolve("target/images/toolbox.tar");
-        assumeTrue(Files.isRegularFile(archive), "no target/images/toolbox.tar: the toolbox image is not built here");
-        cluster.ctr("images", "import", archive.toString());
         long begin = System.nanoTime();
         String name = "toolbox";
         apply(ns, """
@@ -187,18 +182,23 @@ class RealNodeShellIT {
                 home.resolve(name + "-keep.log"));
         try {
             assertEquals("toolbox", jsonpath(name, "{.status.shell.source}"));
-            assertEquals(TOOLBOX_IMAGE, sshdPod(ns, name).getSpec().getContainers().get(0).getImage());
+            assertEquals(RealNodeCluster.TOOLBOX_IMAGE, sshdPod(ns, name).getSpec().getContainers().get(0).getImage());
             OpenSshTools.Result shell = interactive(user, """
                     tty
                     echo "uid=$(id -u)"
-                    for t in sh curl nslookup psql; do command -v $t >/dev/null && echo "tool=$t"; done
+                    echo "cwd=$(pwd)"
+                    for t in curl kdig psql; do command -v $t >/dev/null && echo "tool=$t"; done
+                    echo "login-shell=$(readlink /proc/$$/exe)"
                     exit
                     """);
             assertTrue(Pattern.compile("/dev/pts/\\d+").matcher(shell.output()).find(), shell.output());
             assertTrue(hasLine(shell, "uid=10001"), shell.output());
-            assertTrue(hasLine(shell, "tool=curl"), "curl in the toolbox: " + shell.output());
-            assertTrue(hasLine(shell, "tool=nslookup") || shell.output().contains("tool=dig"),
-                    "a DNS lookup tool in the toolbox: " + shell.output());
+            // the toolbox image has no working directory: the shell starts in its home
+            assertTrue(hasLine(shell, "cwd=/var/lib/tunnel/home"), shell.output());
+            assertTrue(hasLine(shell, "login-shell=/usr/bin/bash"), shell.output());
+            for (String tool : List.of("curl", "kdig", "psql")) {
+                assertTrue(hasLine(shell, "tool=" + tool), tool + " in the toolbox: " + shell.output());
+            }
         } finally {
             keep.destroy();
             keep.waitFor(10, TimeUnit.SECONDS);
