@@ -1,5 +1,7 @@
 package io.tunnelops.session;
 
+import static io.tunnelops.testing.MockNamespace.drainRequests;
+import static io.tunnelops.testing.MockNamespace.ready;
 import static io.tunnelops.testing.SessionFixtures.session;
 import static io.tunnelops.testing.SessionFixtures.targetService;
 import static org.awaitility.Awaitility.await;
@@ -14,7 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
@@ -61,6 +62,7 @@ import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.FakeKubelet;
+import io.tunnelops.testing.MockNamespace;
 
 /**
  * Shell sessions against the mock server: what the shell's pod copies from an app (and what it never does), that the
@@ -81,21 +83,24 @@ class ShellSessionTest {
 
     String ns;
 
+    MockNamespace mock;
+
     @BeforeEach
     void newNamespace() {
         ns = "shell-" + UUID.randomUUID().toString().substring(0, 8);
         client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+        mock = new MockNamespace(client, ns);
     }
 
     @Test
     void theShellPodCopiesExactlyTheAppContainersEnvironmentAndNeverTheAppsTokenHostPathsOrClaims() throws Exception {
         Deployment app = client.resource(app("app01", Map.of("team", "a"))).create();
         client.resource(policy("shells", List.of("app01"), Map.of(), List.of())).create();
-        drainRequests();
+        drainRequests(server);
         client.resource(shellSession("debug", "app01", "app")).create();
-        awaitPhase("debug", SessionPhase.Provisioning);
+        mock.awaitPhase("debug", SessionPhase.Provisioning);
 
-        Deployment shell = deployment("debug");
+        Deployment shell = mock.deployment("debug");
         PodSpec pod = shell.getSpec().getTemplate().getSpec();
         // the pod: the app's user, pull secrets and node selector; never its service account or a token
         assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
@@ -172,7 +177,7 @@ class ShellSessionTest {
         assertEquals(Boolean.FALSE, mounts.get("/cache").getReadOnly(), "a fresh emptyDir stays writable");
 
         // the status says where the shell comes from and what was left out, and why
-        TunnelSession provisioning = current("debug");
+        TunnelSession provisioning = mock.current("debug");
         var shellStatus = provisioning.getStatus().getShell();
         assertEquals("deployment/app01", provisioning.getStatus().getTarget());
         assertEquals("deployment/app01", shellStatus.getSource());
@@ -191,18 +196,18 @@ class ShellSessionTest {
                 "service account token: a shell never gets one"), shellStatus.getOmitted());
 
         // the shell's sshd: a shell, no forwarding
-        String sshdConfig = secretItems("debug").get(SshdLayout.SSHD_CONFIG);
+        String sshdConfig = mock.secretItems("debug").get(SshdLayout.SSHD_CONFIG);
         assertTrue(sshdConfig.contains("\nDisableForwarding yes\n"), sshdConfig);
         assertTrue(sshdConfig.contains("\nPermitTTY yes\n"), sshdConfig);
         assertFalse(sshdConfig.contains("PermitOpen " + "postgres"), sshdConfig);
 
         FakeKubelet.sshdAvailable(client, ns, "debug", "10.96.0.40");
-        TunnelSession ready = awaitPhase("debug", SessionPhase.Ready);
+        TunnelSession ready = mock.awaitPhase("debug", SessionPhase.Ready);
         assertEquals("ssh -t -p 2222 tunnel@10.96.0.40", ready.getStatus().getSshCommand());
-        assertTrue(secretItems("debug").get(CredentialsSecret.SSH_CONFIG).contains("  RequestTTY auto\n"));
+        assertTrue(mock.secretItems("debug").get(CredentialsSecret.SSH_CONFIG).contains("  RequestTTY auto\n"));
 
         // the app: read, never written
-        List<String> appWrites = drainRequests().stream()
+        List<String> appWrites = drainRequests(server).stream()
                 .filter(r -> r.getPath().contains("/deployments/app01") && !"GET".equals(r.getMethod()))
                 .map(r -> r.getMethod() + " " + r.getPath()).toList();
         assertEquals(List.of(), appWrites);
@@ -215,18 +220,18 @@ class ShellSessionTest {
         client.resource(app("app02", Map.of())).create();
         client.resource(policy("shells", List.of("app02"), Map.of(), List.of())).create();
         client.resource(shellSession("steady", "app02", null)).create();
-        awaitPhase("steady", SessionPhase.Provisioning);
+        mock.awaitPhase("steady", SessionPhase.Provisioning);
         FakeKubelet.sshdAvailable(client, ns, "steady", "10.96.0.41");
-        awaitPhase("steady", SessionPhase.Ready);
-        Deployment before = deployment("steady");
-        assertEquals("proxy", current("steady").getStatus().getShell().getContainer(), "the first container by default");
+        mock.awaitPhase("steady", SessionPhase.Ready);
+        Deployment before = mock.deployment("steady");
+        assertEquals("proxy", mock.current("steady").getStatus().getShell().getContainer(), "the first container by default");
 
         client.apps().deployments().inNamespace(ns).withName("app02").edit(d -> {
             d.getSpec().getTemplate().getSpec().getContainers().forEach(c -> c.setImage("registry.example/app:2.0"));
             return d;
         });
         await().pollDelay(Duration.ofMillis(300)).until(() -> true);
-        drainRequests();
+        drainRequests(server);
         long passes = reconciler.reconciliationCount();
         // an event on an owned object makes a full pass over the unchanged session
         client.apps().deployments().inNamespace(ns).withName("steady-sshd")
@@ -237,11 +242,11 @@ class ShellSessionTest {
         await().until(() -> reconciler.reconciliationCount() > passes);
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
 
-        List<String> writes = drainRequests().stream().filter(r -> !"GET".equals(r.getMethod()))
+        List<String> writes = drainRequests(server).stream().filter(r -> !"GET".equals(r.getMethod()))
                 .map(r -> r.getMethod() + " " + r.getPath()).toList();
         assertEquals(1, writes.size(), "only the test's own edit, but saw " + writes);
-        assertEquals(before.getSpec(), deployment("steady").getSpec());
-        assertEquals("registry.example/proxy:1.0", current("steady").getStatus().getShell().getImage());
+        assertEquals(before.getSpec(), mock.deployment("steady").getSpec());
+        assertEquals("registry.example/proxy:1.0", mock.current("steady").getStatus().getShell().getImage());
     }
 
     @Test
@@ -250,8 +255,8 @@ class ShellSessionTest {
         client.resource(shellSession("no-policy", "app03", "app")).create();
         assertEquals("namespace " + ns + " has no TunnelPolicy, so only its own Services, exposed as ClusterIP, are "
                 + "allowed: mode Shell needs a TunnelPolicy listing it in spec.modes and Deployment app03 in "
-                + "spec.shellApps", ready(awaitPhase("no-policy", SessionPhase.Denied)).getMessage());
-        assertNothingProvisioned("no-policy");
+                + "spec.shellApps", ready(mock.awaitPhase("no-policy", SessionPhase.Denied)).getMessage());
+        mock.assertNothingProvisioned("no-policy");
 
         // each policy in a namespace of its own: the operator's cache of a deleted policy is not for the test to race
         newNamespace();
@@ -262,8 +267,8 @@ class ShellSessionTest {
         client.resource(shellSession("tunnel-policy", "app03", "app")).create();
         assertEquals("denied by TunnelPolicy tunnels: mode Shell is not allowed; add it to spec.modes; a shell in "
                 + "Deployment app03 is not allowed; add it to spec.shellApps.deployments (or match its labels with "
-                + "spec.shellApps.deploymentLabels)", ready(awaitPhase("tunnel-policy", SessionPhase.Denied)).getMessage());
-        assertNothingProvisioned("tunnel-policy");
+                + "spec.shellApps.deploymentLabels)", ready(mock.awaitPhase("tunnel-policy", SessionPhase.Denied)).getMessage());
+        mock.assertNothingProvisioned("tunnel-policy");
 
         newNamespace();
         client.resource(app("app03", Map.of("team", "a"))).create();
@@ -271,13 +276,13 @@ class ShellSessionTest {
         client.resource(shellSession("wrong-app", "app03", "app")).create();
         assertEquals("denied by TunnelPolicy other-app: a shell in Deployment app03 is not allowed; add it to "
                 + "spec.shellApps.deployments (or match its labels with spec.shellApps.deploymentLabels)",
-                ready(awaitPhase("wrong-app", SessionPhase.Denied)).getMessage());
-        assertNothingProvisioned("wrong-app");
+                ready(mock.awaitPhase("wrong-app", SessionPhase.Denied)).getMessage());
+        mock.assertNothingProvisioned("wrong-app");
 
         // by label: allowed
         client.resource(policy("team-a", List.of(), Map.of("team", "a"), List.of())).create();
         client.resource(shellSession("by-label", "app03", "app")).create();
-        awaitPhase("by-label", SessionPhase.Provisioning);
+        mock.awaitPhase("by-label", SessionPhase.Provisioning);
     }
 
     @Test
@@ -285,23 +290,23 @@ class ShellSessionTest {
         client.resource(policy("shells", List.of("rooted"), Map.of(), List.of())).create();
         TunnelSession toolbox = shellSession("toolbox", null, null);
         client.resource(toolbox).create();
-        awaitPhase("toolbox", SessionPhase.Provisioning);
-        PodSpec pod = deployment("toolbox").getSpec().getTemplate().getSpec();
+        mock.awaitPhase("toolbox", SessionPhase.Provisioning);
+        PodSpec pod = mock.deployment("toolbox").getSpec().getTemplate().getSpec();
         assertEquals("tunnelops/shell-toolbox:test", pod.getContainers().get(0).getImage());
         assertEquals(10001L, pod.getSecurityContext().getRunAsUser());
         assertEquals(10001L, pod.getSecurityContext().getRunAsGroup());
-        assertEquals("toolbox", current("toolbox").getStatus().getTarget());
-        assertEquals(List.of(), current("toolbox").getStatus().getShell().getOmitted());
+        assertEquals("toolbox", mock.current("toolbox").getStatus().getTarget());
+        assertEquals(List.of(), mock.current("toolbox").getStatus().getShell().getOmitted());
 
         Deployment rooted = app("rooted", Map.of());
         rooted.getSpec().getTemplate().getSpec().getSecurityContext().setRunAsUser(0L);
         client.resource(rooted).create();
         client.resource(shellSession("rooted", "rooted", "app")).create();
-        awaitPhase("rooted", SessionPhase.Provisioning);
-        PodSpec rootedPod = deployment("rooted").getSpec().getTemplate().getSpec();
+        mock.awaitPhase("rooted", SessionPhase.Provisioning);
+        PodSpec rootedPod = mock.deployment("rooted").getSpec().getTemplate().getSpec();
         assertEquals(10001L, rootedPod.getSecurityContext().getRunAsUser());
         assertEquals(10001L, rootedPod.getContainers().get(0).getSecurityContext().getRunAsUser());
-        assertTrue(current("rooted").getStatus().getShell().getOmitted()
+        assertTrue(mock.current("rooted").getStatus().getShell().getOmitted()
                 .contains("user: the app runs as root, the shell as uid 10001"));
     }
 
@@ -309,19 +314,19 @@ class ShellSessionTest {
     void aMissingAppOrContainerFailsWithWhatToFix() {
         client.resource(policy("shells", List.of("app04", "ghost"), Map.of(), List.of())).create();
         client.resource(shellSession("ghost", "ghost", null)).create();
-        Condition missing = ready(awaitPhase("ghost", SessionPhase.Failed));
+        Condition missing = ready(mock.awaitPhase("ghost", SessionPhase.Failed));
         assertEquals("AppNotFound", missing.getReason());
         assertEquals("Deployment \"ghost\" does not exist in namespace " + ns + "; create it or fix "
                 + "spec.shell.fromDeployment", missing.getMessage());
 
         client.resource(app("app04", Map.of())).create();
         client.resource(shellSession("wrong-container", "app04", "web")).create();
-        Condition wrong = ready(awaitPhase("wrong-container", SessionPhase.Failed));
+        Condition wrong = ready(mock.awaitPhase("wrong-container", SessionPhase.Failed));
         assertEquals("AppContainerNotFound", wrong.getReason());
         assertEquals("Deployment \"app04\" has no container \"web\"; it has [proxy, app]. Fix spec.shell.container",
                 wrong.getMessage());
-        assertNothingProvisioned("ghost");
-        assertNothingProvisioned("wrong-container");
+        mock.assertNothingProvisioned("ghost");
+        mock.assertNothingProvisioned("wrong-container");
     }
 
     @Test
@@ -340,7 +345,7 @@ class ShellSessionTest {
         range.setPorts(List.of(443));
         client.resource(policy("shells", List.of("app05"), Map.of(), List.of(service, range))).create();
         client.resource(shellSession("reach", "app05", "app")).create();
-        awaitPhase("reach", SessionPhase.Provisioning);
+        mock.awaitPhase("reach", SessionPhase.Provisioning);
 
         NetworkPolicy policy = client.network().v1().networkPolicies().inNamespace(ns).withName("reach-sshd").get();
         List<String> egress = policy.getSpec().getEgress().stream().map(ShellSessionTest::describe).toList();
@@ -463,48 +468,5 @@ class ShellSessionTest {
             session.getSpec().setShell(shell);
         }
         return session;
-    }
-
-    private TunnelSession awaitPhase(String name, SessionPhase phase) {
-        await().atMost(15, TimeUnit.SECONDS).until(() -> {
-            TunnelSession s = current(name);
-            return s != null && s.getStatus() != null && s.getStatus().getPhase() == phase;
-        });
-        return current(name);
-    }
-
-    private TunnelSession current(String name) {
-        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-    }
-
-    private static Condition ready(TunnelSession session) {
-        return session.getStatus().getConditions().stream().filter(c -> c.getType().equals("Ready")).findFirst()
-                .orElseThrow();
-    }
-
-    private Deployment deployment(String session) {
-        return client.apps().deployments().inNamespace(ns).withName(session + "-sshd").get();
-    }
-
-    private Map<String, String> secretItems(String session) {
-        return CredentialsSecret.decode(java.util.Optional.ofNullable(
-                client.secrets().inNamespace(ns).withName(session + "-ssh").get()));
-    }
-
-    private void assertNothingProvisioned(String session) {
-        assertNull(deployment(session), "Deployment of " + session);
-        assertNull(client.services().inNamespace(ns).withName(session + "-sshd").get(), "Service of " + session);
-        assertNull(client.secrets().inNamespace(ns).withName(session + "-ssh").get(), "Secret of " + session);
-        assertNull(client.network().v1().networkPolicies().inNamespace(ns).withName(session + "-sshd").get(),
-                "NetworkPolicy of " + session);
-    }
-
-    private List<RecordedRequest> drainRequests() throws InterruptedException {
-        List<RecordedRequest> requests = new ArrayList<>();
-        RecordedRequest request;
-        while ((request = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
-            requests.add(request);
-        }
-        return requests;
     }
 }

@@ -1,5 +1,7 @@
 package io.tunnelops.session;
 
+import static io.tunnelops.testing.MockNamespace.drainRequests;
+import static io.tunnelops.testing.MockNamespace.ready;
 import static io.tunnelops.testing.SessionFixtures.session;
 import static io.tunnelops.testing.SessionFixtures.policyAllowing;
 import static io.tunnelops.testing.SessionFixtures.targetService;
@@ -12,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -45,6 +46,7 @@ import io.tunnelops.ssh.Ed25519KeyGenerator;
 import io.tunnelops.ssh.SshFingerprints;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.FakeKubelet;
+import io.tunnelops.testing.MockNamespace;
 
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -61,10 +63,13 @@ class TunnelSessionReconcilerTest {
 
     String ns;
 
+    MockNamespace mock;
+
     @BeforeEach
     void newNamespace() {
         ns = "team-" + UUID.randomUUID().toString().substring(0, 8);
         client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
+        mock = new MockNamespace(client, ns);
     }
 
     @Test
@@ -72,12 +77,12 @@ class TunnelSessionReconcilerTest {
         client.resource(targetService(ns, "postgres", 5432)).create();
         TunnelSession created = client.resource(session(ns, "pg-debug").toService("postgres", 5432).ttl("2h").build()).create();
 
-        TunnelSession provisioning = awaitPhase("pg-debug", SessionPhase.Provisioning);
+        TunnelSession provisioning = mock.awaitPhase("pg-debug", SessionPhase.Provisioning);
         assertEquals("WaitingForEndpoint", ready(provisioning).getReason());
         assertEquals("False", ready(provisioning).getStatus());
 
         becomeAvailable("pg-debug", "10.96.12.7");
-        TunnelSession ready = awaitPhase("pg-debug", SessionPhase.Ready);
+        TunnelSession ready = mock.awaitPhase("pg-debug", SessionPhase.Ready);
 
         var status = ready.getStatus();
         assertEquals("10.96.12.7", status.getEndpoint().getHost());
@@ -97,7 +102,7 @@ class TunnelSessionReconcilerTest {
         assertEquals(ready.getMetadata().getGeneration(), condition.getObservedGeneration());
         assertNotNull(condition.getLastTransitionTime());
 
-        Map<String, String> items = secretItems("pg-debug");
+        Map<String, String> items = mock.secretItems("pg-debug");
         assertEquals(SshFingerprints.sha256(items.get(SshdLayout.HOST_PUBLIC_KEY).strip()), status.getHostKeyFingerprint());
         assertTrue(status.getHostKeyFingerprint().startsWith("SHA256:"));
         assertEquals("[10.96.12.7]:2222 " + keyOnly(items.get(SshdLayout.HOST_PUBLIC_KEY)) + "\n",
@@ -117,12 +122,12 @@ class TunnelSessionReconcilerTest {
     void generatedClientKeyIsAuthorizedAndNeverMountedIntoThePod() {
         client.resource(targetService(ns, "web", 80)).create();
         client.resource(session(ns, "web").toService("web", 80).build()).create();
-        await().until(() -> deployment("web") != null && secret("web") != null);
+        await().until(() -> mock.deployment("web") != null && mock.secret("web") != null);
 
-        Map<String, String> items = secretItems("web");
+        Map<String, String> items = mock.secretItems("web");
         assertTrue(items.get(CredentialsSecret.CLIENT_KEY).startsWith("-----BEGIN OPENSSH PRIVATE KEY-----"));
         assertEquals(items.get(CredentialsSecret.CLIENT_PUBLIC_KEY), items.get(SshdLayout.AUTHORIZED_KEYS));
-        var volume = deployment("web").getSpec().getTemplate().getSpec().getVolumes().stream()
+        var volume = mock.deployment("web").getSpec().getTemplate().getSpec().getVolumes().stream()
                 .filter(v -> v.getSecret() != null).findFirst().orElseThrow();
         assertEquals("web-ssh", volume.getSecret().getSecretName());
         assertEquals(List.of(SshdLayout.SSHD_CONFIG, SshdLayout.HOST_KEY, SshdLayout.AUTHORIZED_KEYS),
@@ -135,9 +140,9 @@ class TunnelSessionReconcilerTest {
         String laptop = Ed25519KeyGenerator.generate("alice@laptop").publicKey();
         String ci = Ed25519KeyGenerator.generate("ci").publicKey();
         client.resource(session(ns, "cache").toService("redis", 6379).authorizedKeys(laptop, ci).build()).create();
-        await().until(() -> secret("cache") != null);
+        await().until(() -> mock.secret("cache") != null);
 
-        Map<String, String> items = secretItems("cache");
+        Map<String, String> items = mock.secretItems("cache");
         assertEquals(laptop + "\n" + ci + "\n", items.get(SshdLayout.AUTHORIZED_KEYS));
         assertFalse(items.containsKey(CredentialsSecret.CLIENT_KEY));
         assertFalse(items.containsKey(CredentialsSecret.CLIENT_PUBLIC_KEY));
@@ -147,9 +152,9 @@ class TunnelSessionReconcilerTest {
     void sshdPodIsHardened() {
         client.resource(targetService(ns, "api", 8080)).create();
         client.resource(session(ns, "api").toService("api", 8080).build()).create();
-        await().until(() -> deployment("api") != null);
+        await().until(() -> mock.deployment("api") != null);
 
-        Deployment deployment = deployment("api");
+        Deployment deployment = mock.deployment("api");
         assertEquals(1, deployment.getSpec().getReplicas());
         var pod = deployment.getSpec().getTemplate().getSpec();
         assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken());
@@ -181,9 +186,9 @@ class TunnelSessionReconcilerTest {
         client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.LoadBalancer)).create();
         client.resource(session(ns, "np").toService("postgres", 5432).expose(Expose.LoadBalancer, "203.0.113.0/24").build())
                 .create();
-        await().until(() -> networkPolicy("np") != null && service("np") != null);
+        await().until(() -> mock.networkPolicy("np") != null && mock.service("np") != null);
 
-        var spec = networkPolicy("np").getSpec();
+        var spec = mock.networkPolicy("np").getSpec();
         assertEquals(List.of("Ingress", "Egress"), spec.getPolicyTypes());
         assertEquals(Map.of("tunnelops.io/session", "np", "app.kubernetes.io/component", "sshd"),
                 spec.getPodSelector().getMatchLabels());
@@ -197,7 +202,7 @@ class TunnelSessionReconcilerTest {
         var dns = spec.getEgress().get(1);
         assertEquals(List.of(53, 53), dns.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
 
-        Service sshd = service("np");
+        Service sshd = mock.service("np");
         assertEquals("LoadBalancer", sshd.getSpec().getType());
         assertEquals(List.of("203.0.113.0/24"), sshd.getSpec().getLoadBalancerSourceRanges());
     }
@@ -207,14 +212,14 @@ class TunnelSessionReconcilerTest {
         client.resource(targetService(ns, "postgres", 5432)).create();
         client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.LoadBalancer)).create();
         client.resource(session(ns, "lb").toService("postgres", 5432).expose(Expose.LoadBalancer).build()).create();
-        await().until(() -> service("lb") != null);
+        await().until(() -> mock.service("lb") != null);
         client.services().inNamespace(ns).withName("lb-sshd").editStatus(s -> {
             s.setStatus(new io.fabric8.kubernetes.api.model.ServiceStatusBuilder().withNewLoadBalancer()
                     .addNewIngress().withIp("198.51.100.7").endIngress().endLoadBalancer().build());
             return s;
         });
         markAvailable("lb");
-        TunnelSession ready = awaitPhase("lb", SessionPhase.Ready);
+        TunnelSession ready = mock.awaitPhase("lb", SessionPhase.Ready);
         assertEquals("198.51.100.7:2222", ready.getStatus().getEndpoint().getAddress());
     }
 
@@ -229,16 +234,16 @@ class TunnelSessionReconcilerTest {
         client.resource(session(ns, "lb").toService("postgres", 5432).expose(Expose.LoadBalancer, "203.0.113.0/24")
                 .build()).create();
         client.resource(session(ns, "plain").toService("postgres", 5432).build()).create();
-        await().until(() -> service("np") != null && service("open") != null && service("lb") != null
-                && service("plain") != null);
+        await().until(() -> mock.service("np") != null && mock.service("open") != null && mock.service("lb") != null
+                && mock.service("plain") != null);
 
         // no SNAT to a node's address: the NetworkPolicy's ipBlocks see the client, with or without ranges
-        assertEquals("Local", service("np").getSpec().getExternalTrafficPolicy());
-        assertEquals("Local", service("open").getSpec().getExternalTrafficPolicy());
-        assertEquals("Local", service("lb").getSpec().getExternalTrafficPolicy());
-        assertEquals(List.of("203.0.113.0/24"), service("lb").getSpec().getLoadBalancerSourceRanges());
+        assertEquals("Local", mock.service("np").getSpec().getExternalTrafficPolicy());
+        assertEquals("Local", mock.service("open").getSpec().getExternalTrafficPolicy());
+        assertEquals("Local", mock.service("lb").getSpec().getExternalTrafficPolicy());
+        assertEquals(List.of("203.0.113.0/24"), mock.service("lb").getSpec().getLoadBalancerSourceRanges());
         // the API server refuses the field on a ClusterIP Service
-        assertNull(service("plain").getSpec().getExternalTrafficPolicy());
+        assertNull(mock.service("plain").getSpec().getExternalTrafficPolicy());
     }
 
     @Test
@@ -250,8 +255,8 @@ class TunnelSessionReconcilerTest {
         client.resource(targetService(ns, "postgres", 5432)).create();
         client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.NodePort)).create();
         client.resource(session(ns, "np-port").toService("postgres", 5432).expose(Expose.NodePort).build()).create();
-        await().until(() -> service("np-port") != null);
-        assertEquals("NodePort", service("np-port").getSpec().getType());
+        await().until(() -> mock.service("np-port") != null);
+        assertEquals("NodePort", mock.service("np-port").getSpec().getType());
         client.services().inNamespace(ns).withName("np-port-sshd").edit(s -> {
             s.getSpec().getPorts().get(0).setNodePort(30222);
             return s;
@@ -259,17 +264,17 @@ class TunnelSessionReconcilerTest {
         markAvailable("np-port");
 
         // a node port but no sshd pod on a node yet: nothing to publish (any node's address would not answer)
-        TunnelSession waiting = awaitPhase("np-port", SessionPhase.Provisioning);
-        await().until(() -> "WaitingForEndpoint".equals(ready(current("np-port")).getReason()));
-        assertNull(current("np-port").getStatus().getEndpoint(), waiting.toString());
-        assertNull(secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS));
+        TunnelSession waiting = mock.awaitPhase("np-port", SessionPhase.Provisioning);
+        await().until(() -> "WaitingForEndpoint".equals(ready(mock.current("np-port")).getReason()));
+        assertNull(mock.current("np-port").getStatus().getEndpoint(), waiting.toString());
+        assertNull(mock.secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS));
 
         // the pod runs on B (of two nodes): B's address, its internal one as B has no external one
         FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-1", nodeB, true);
-        TunnelSession onB = awaitPhase("np-port", SessionPhase.Ready);
+        TunnelSession onB = mock.awaitPhase("np-port", SessionPhase.Ready);
         assertEquals("192.0.2.11:30222", onB.getStatus().getEndpoint().getAddress());
         assertTrue(onB.getStatus().getSshCommand().endsWith("-p 30222 tunnel@192.0.2.11"), onB.getStatus().getSshCommand());
-        assertEquals("[192.0.2.11]:30222", secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS).split(" ")[0]);
+        assertEquals("[192.0.2.11]:30222", mock.secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS).split(" ")[0]);
 
         // the pod moves: the old one goes, a new one starts on A; the endpoint follows it, A's external address first
         client.pods().inNamespace(ns).withName("np-port-sshd-1").withGracePeriod(0).delete();
@@ -277,24 +282,24 @@ class TunnelSessionReconcilerTest {
         // The endpoint goes away with the old pod and comes back with the new one. A status patch computed from a
         // cache that has not seen the first write yet is refused (JSON patch: "replace" of a missing field) and
         // retried with JOSDK's back-off (2 s, 3 s, 4.5 s, ...): allow for a few retries on a loaded machine.
-        await().atMost(Duration.ofSeconds(30)).until(() -> current("np-port").getStatus().getEndpoint() != null
-                && "198.51.100.20:30222".equals(current("np-port").getStatus().getEndpoint().getAddress()));
+        await().atMost(Duration.ofSeconds(30)).until(() -> mock.current("np-port").getStatus().getEndpoint() != null
+                && "198.51.100.20:30222".equals(mock.current("np-port").getStatus().getEndpoint().getAddress()));
         FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-2", nodeA, true);
         await().until(() -> "[198.51.100.20]:30222".equals(
-                secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS).split(" ")[0]));
-        TunnelSession onA = awaitPhase("np-port", SessionPhase.Ready);
+                mock.secretItems("np-port").get(CredentialsSecret.KNOWN_HOSTS).split(" ")[0]));
+        TunnelSession onA = mock.awaitPhase("np-port", SessionPhase.Ready);
         assertTrue(onA.getStatus().getSshCommand().endsWith("-p 30222 tunnel@198.51.100.20"), onA.getStatus().getSshCommand());
 
         // a ready pod wins over a newer one that is not ready yet
         FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-3", nodeB, false);
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
-        assertEquals("198.51.100.20:30222", current("np-port").getStatus().getEndpoint().getAddress());
+        assertEquals("198.51.100.20:30222", mock.current("np-port").getStatus().getEndpoint().getAddress());
 
         // no sshd pod at all: no endpoint, not Ready (the last address would not answer)
         client.pods().inNamespace(ns).withName("np-port-sshd-2").withGracePeriod(0).delete();
         client.pods().inNamespace(ns).withName("np-port-sshd-3").withGracePeriod(0).delete();
-        await().until(() -> current("np-port").getStatus().getEndpoint() == null);
-        TunnelSession gone = current("np-port");
+        await().until(() -> mock.current("np-port").getStatus().getEndpoint() == null);
+        TunnelSession gone = mock.current("np-port");
         assertEquals(SessionPhase.Provisioning, gone.getStatus().getPhase());
         assertEquals("WaitingForEndpoint", ready(gone).getReason());
         assertNull(gone.getStatus().getSshCommand());
@@ -307,18 +312,18 @@ class TunnelSessionReconcilerTest {
         client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432), Expose.NodePort)).create();
         client.resource(session(ns, "steady-np").toService("postgres", 5432).expose(Expose.NodePort, "203.0.113.0/24")
                 .build()).create();
-        await().until(() -> service("steady-np") != null);
+        await().until(() -> mock.service("steady-np") != null);
         client.services().inNamespace(ns).withName("steady-np-sshd").edit(s -> {
             s.getSpec().getPorts().get(0).setNodePort(30223);
             return s;
         });
         FakeKubelet.sshdPodOnNode(client, ns, "steady-np", "steady-np-sshd-1", ns + "-only", true);
         markAvailable("steady-np");
-        await().until(() -> current("steady-np").getStatus() != null
-                && current("steady-np").getStatus().getPhase() == SessionPhase.Ready
-                && secretItems("steady-np").get(CredentialsSecret.KNOWN_HOSTS) != null);
+        await().until(() -> mock.current("steady-np").getStatus() != null
+                && mock.current("steady-np").getStatus().getPhase() == SessionPhase.Ready
+                && mock.secretItems("steady-np").get(CredentialsSecret.KNOWN_HOSTS) != null);
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
-        drainRequests();
+        drainRequests(server);
 
         long before = reconciler.reconciliationCount();
         client.apps().deployments().inNamespace(ns).withName("steady-np-sshd")
@@ -326,11 +331,11 @@ class TunnelSessionReconcilerTest {
         await().until(() -> reconciler.reconciliationCount() > before);
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
 
-        List<String> writes = drainRequests().stream()
+        List<String> writes = drainRequests(server).stream()
                 .filter(r -> !r.getMethod().equals("GET"))
                 .map(r -> r.getMethod() + " " + r.getPath()).toList();
         assertEquals(1, writes.size(), "only the test's own edit, but saw " + writes);
-        assertEquals("192.0.2.12:30223", current("steady-np").getStatus().getEndpoint().getAddress());
+        assertEquals("192.0.2.12:30223", mock.current("steady-np").getStatus().getEndpoint().getAddress());
     }
 
     private void node(String name, String internalIp, String externalIp) {
@@ -343,20 +348,16 @@ class TunnelSessionReconcilerTest {
                 .withStatus(addresses.build()).build()).create();
     }
 
-    private TunnelSession current(String name) {
-        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-    }
-
     @Test
     void aSecondReconcileOfAnUnchangedSessionWritesNothing() throws Exception {
         client.resource(targetService(ns, "postgres", 5432)).create();
         client.resource(session(ns, "steady").toService("postgres", 5432).build()).create();
-        awaitPhase("steady", SessionPhase.Provisioning);
+        mock.awaitPhase("steady", SessionPhase.Provisioning);
         becomeAvailable("steady", "10.96.0.20");
-        awaitPhase("steady", SessionPhase.Ready);
-        Map<String, String> itemsBefore = secretItems("steady");
+        mock.awaitPhase("steady", SessionPhase.Ready);
+        Map<String, String> itemsBefore = mock.secretItems("steady");
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
-        drainRequests();
+        drainRequests(server);
 
         long before = reconciler.reconciliationCount();
         // An event on an owned resource triggers a full pass over the unchanged session.
@@ -365,30 +366,30 @@ class TunnelSessionReconcilerTest {
         await().until(() -> reconciler.reconciliationCount() > before);
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
 
-        List<String> writes = drainRequests().stream()
+        List<String> writes = drainRequests(server).stream()
                 .filter(r -> !r.getMethod().equals("GET"))
                 .map(r -> r.getMethod() + " " + r.getPath()).toList();
         assertEquals(1, writes.size(), "only the test's own edit, but saw " + writes);
         assertTrue(writes.get(0).contains("/deployments/steady-sshd"), writes.toString());
-        assertEquals(itemsBefore, secretItems("steady"), "keys must never be regenerated");
+        assertEquals(itemsBefore, mock.secretItems("steady"), "keys must never be regenerated");
     }
 
     @Test
     void aMissingTargetServiceFailsWithoutProvisioningAndRecoversWhenItAppears() {
         client.resource(session(ns, "orphan").toService("nosuchdb", 5432).build()).create();
-        TunnelSession failed = awaitPhase("orphan", SessionPhase.Failed);
+        TunnelSession failed = mock.awaitPhase("orphan", SessionPhase.Failed);
         assertEquals("TargetServiceNotFound", ready(failed).getReason());
         assertEquals("Service \"nosuchdb\" does not exist in namespace " + ns + "; create it or fix spec.target.service",
                 ready(failed).getMessage());
-        assertNothingProvisioned("orphan");
+        mock.assertNothingProvisioned("orphan");
 
         long settled = reconciler.reconciliationCount();
         await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5))
                 .until(() -> reconciler.reconciliationCount() <= settled + 1);
 
         client.resource(targetService(ns, "nosuchdb", 5432)).create();
-        awaitPhase("orphan", SessionPhase.Provisioning);
-        await().until(() -> deployment("orphan") != null);
+        mock.awaitPhase("orphan", SessionPhase.Provisioning);
+        await().until(() -> mock.deployment("orphan") != null);
     }
 
     @Test
@@ -404,34 +405,34 @@ class TunnelSessionReconcilerTest {
                 .build()).create();
         client.resource(session(ns, "good").toService("postgres", 5432).build()).create();
 
-        TunnelSession wrongPort = awaitPhase("wrong-port", SessionPhase.Failed);
+        TunnelSession wrongPort = mock.awaitPhase("wrong-port", SessionPhase.Failed);
         assertEquals("TargetPortNotExposed", ready(wrongPort).getReason());
         assertEquals("Service \"postgres\" does not expose TCP port 5433; it exposes [5432]. Fix spec.target.ports",
                 ready(wrongPort).getMessage());
-        TunnelSession badKey = awaitPhase("bad-key", SessionPhase.Failed);
+        TunnelSession badKey = mock.awaitPhase("bad-key", SessionPhase.Failed);
         assertEquals("InvalidAuthorizedKey", ready(badKey).getReason());
         assertTrue(ready(badKey).getMessage().startsWith("spec.access.authorizedKeys[0]: "), ready(badKey).getMessage());
-        assertEquals("TargetNotAllowed", ready(awaitPhase("loopback", SessionPhase.Failed)).getReason());
-        assertEquals("TargetNotAllowed", ready(awaitPhase("metadata", SessionPhase.Failed)).getReason());
-        TunnelSession badRange = awaitPhase("bad-range", SessionPhase.Failed);
+        assertEquals("TargetNotAllowed", ready(mock.awaitPhase("loopback", SessionPhase.Failed)).getReason());
+        assertEquals("TargetNotAllowed", ready(mock.awaitPhase("metadata", SessionPhase.Failed)).getReason());
+        TunnelSession badRange = mock.awaitPhase("bad-range", SessionPhase.Failed);
         assertEquals("spec.access.sourceRanges[0] \"1::2::3/64\" is not a CIDR such as 203.0.113.0/24 or 2001:db8::/32",
                 ready(badRange).getMessage());
         for (String name : List.of("wrong-port", "bad-key", "loopback", "metadata", "bad-range")) {
-            assertNothingProvisioned(name);
+            mock.assertNothingProvisioned(name);
         }
 
         becomeAvailable("good", "10.96.0.30");
-        awaitPhase("good", SessionPhase.Ready);
+        mock.awaitPhase("good", SessionPhase.Ready);
     }
 
     @Test
     void everythingASessionOwnsPointsAtItAndGoesWhenItIsDeleted() {
         client.resource(targetService(ns, "postgres", 5432)).create();
         TunnelSession created = client.resource(session(ns, "gone").toService("postgres", 5432).build()).create();
-        await().until(() -> deployment("gone") != null && secret("gone") != null && service("gone") != null
-                && networkPolicy("gone") != null);
+        await().until(() -> mock.deployment("gone") != null && mock.secret("gone") != null && mock.service("gone") != null
+                && mock.networkPolicy("gone") != null);
 
-        List<HasMetadata> owned = List.of(deployment("gone"), secret("gone"), service("gone"), networkPolicy("gone"));
+        List<HasMetadata> owned = List.of(mock.deployment("gone"), mock.secret("gone"), mock.service("gone"), mock.networkPolicy("gone"));
         for (HasMetadata resource : owned) {
             OwnerReference owner = resource.getMetadata().getOwnerReferences().get(0);
             assertEquals(created.getMetadata().getUid(), owner.getUid(), resource.getKind());
@@ -442,24 +443,11 @@ class TunnelSessionReconcilerTest {
 
         client.resource(created).delete();
         // the mock server has no garbage collector: the operator itself must delete them
-        await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> assertNothingProvisioned("gone"));
+        await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> mock.assertNothingProvisioned("gone"));
         await().until(() -> client.resources(TunnelSession.class).inNamespace(ns).withName("gone").get() == null);
     }
 
     // ---- helpers
-
-    private TunnelSession awaitPhase(String name, SessionPhase phase) {
-        await().atMost(15, TimeUnit.SECONDS).until(() -> {
-            TunnelSession s = client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-            return s != null && s.getStatus() != null && s.getStatus().getPhase() == phase;
-        });
-        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-    }
-
-    private static Condition ready(TunnelSession session) {
-        return session.getStatus().getConditions().stream().filter(c -> c.getType().equals("Ready")).findFirst()
-                .orElseThrow();
-    }
 
     /** What the kubelet and the Service controller would do: the mock server runs no controllers. */
     private void becomeAvailable(String session, String clusterIp) {
@@ -470,44 +458,8 @@ class TunnelSessionReconcilerTest {
         FakeKubelet.deploymentAvailable(client, ns, session);
     }
 
-    private void assertNothingProvisioned(String session) {
-        assertNull(deployment(session), "Deployment of " + session);
-        assertNull(service(session), "Service of " + session);
-        assertNull(secret(session), "Secret of " + session);
-        assertNull(networkPolicy(session), "NetworkPolicy of " + session);
-    }
-
-    private Deployment deployment(String session) {
-        return client.apps().deployments().inNamespace(ns).withName(session + "-sshd").get();
-    }
-
-    private Service service(String session) {
-        return client.services().inNamespace(ns).withName(session + "-sshd").get();
-    }
-
-    private Secret secret(String session) {
-        return client.secrets().inNamespace(ns).withName(session + "-ssh").get();
-    }
-
-    private NetworkPolicy networkPolicy(String session) {
-        return client.network().v1().networkPolicies().inNamespace(ns).withName(session + "-sshd").get();
-    }
-
-    private Map<String, String> secretItems(String session) {
-        return CredentialsSecret.decode(java.util.Optional.ofNullable(secret(session)));
-    }
-
     private static String keyOnly(String publicKeyLine) {
         String[] parts = publicKeyLine.strip().split(" ");
         return parts[0] + " " + parts[1];
-    }
-
-    private List<RecordedRequest> drainRequests() throws InterruptedException {
-        List<RecordedRequest> requests = new ArrayList<>();
-        RecordedRequest request;
-        while ((request = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
-            requests.add(request);
-        }
-        return requests;
     }
 }
