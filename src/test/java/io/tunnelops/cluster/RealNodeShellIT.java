@@ -243,6 +243,7 @@ class RealNodeShellIT {
             checkInteractiveShell(app, user);
             checkCommandsAndFiles(app, user);
             checkSftp(app, user);
+            checkPublishedSshConfig(app);
             checkForwardingRefused(app, user);
             assertTrue(keep.isAlive(), "the held connection is still open: " + RealNodeFixtures.read(home.resolve(name
                     + "-keep.log")));
@@ -346,6 +347,25 @@ class RealNodeShellIT {
             assertTrue(noShell.output().contains("No such file or directory"), "the image has no /bin: " + noShell.output());
             assertTrue(noShell.output().lines().anyMatch("server"::equals), noShell.output());
         }
+    }
+
+    /**
+     * The Secret's ssh_config, as its own first line tells users: its items saved in one directory, then from there
+     * {@code ssh -F ssh_config <session>}.
+     */
+    private static void checkPublishedSshConfig(App app) throws Exception {
+        String name = app.session();
+        Path dir = home.resolve(name); // where SessionUser saved id_ed25519 and known_hosts
+        String config = ClusterFixtures.secretItems(cluster.admin(), ns, name + "-ssh").get("ssh_config");
+        assertTrue(config.contains("ssh -F ssh_config " + name + "\n"), config);
+        Files.writeString(dir.resolve("ssh_config"), config);
+        Process ssh = new ProcessBuilder("ssh", "-F", "ssh_config", "-o", "BatchMode=yes", name, "echo \"via-ssh-config:$(id -u)\"")
+                .directory(dir.toFile()).redirectErrorStream(true).start();
+        ssh.getOutputStream().close();
+        assertTrue(ssh.waitFor(30, TimeUnit.SECONDS), "ssh -F ssh_config timed out");
+        String output = new String(ssh.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, ssh.exitValue(), output);
+        assertTrue(output.lines().anyMatch(("via-ssh-config:" + app.shellUid())::equals), output);
     }
 
     /** sftp (internal-sftp) puts a file into the home; a put onto the read-only root fails the batch. */
