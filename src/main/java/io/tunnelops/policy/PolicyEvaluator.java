@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import io.tunnelops.api.v1alpha1.Expose;
 import io.tunnelops.api.v1alpha1.PolicyTarget;
 import io.tunnelops.api.v1alpha1.SessionMode;
+import io.tunnelops.api.v1alpha1.ShellApps;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelPolicySpec;
 import io.tunnelops.net.Ipv4Range;
@@ -32,11 +33,12 @@ public final class PolicyEvaluator {
         }
         List<Verdict> verdicts = policies.stream()
                 .sorted(Comparator.comparing(p -> p.getMetadata().getName()))
-                .map(p -> new Verdict(p.getMetadata().getName(), violations(p.getSpec(), request, operatorMaxTtl)))
+                .map(p -> new Verdict(p.getMetadata().getName(), p.getSpec(),
+                        violations(p.getSpec(), request, operatorMaxTtl)))
                 .toList();
         for (Verdict verdict : verdicts) {
             if (verdict.violations().isEmpty()) {
-                return PolicyDecision.allow("TunnelPolicy " + verdict.policy());
+                return PolicyDecision.allow("TunnelPolicy " + verdict.policy(), verdict.spec());
             }
         }
         // the policy that comes closest tells the user what is missing
@@ -47,13 +49,14 @@ public final class PolicyEvaluator {
         return PolicyDecision.deny(prefix + String.join("; ", closest.violations()));
     }
 
-    private record Verdict(String policy, List<String> violations) {
+    private record Verdict(String policy, TunnelPolicySpec spec, List<String> violations) {
     }
 
     private static PolicyDecision byDefault(SessionRequest request, String namespace, Duration operatorMaxTtl) {
         List<String> missing = new ArrayList<>();
         if (request.mode() != SessionMode.Tunnel) {
-            missing.add("mode " + request.mode() + " needs a TunnelPolicy listing it in spec.modes");
+            missing.add("mode " + request.mode() + " needs a TunnelPolicy listing it in spec.modes"
+                    + (request.shellApp() != null ? " and Deployment " + request.shellApp() + " in spec.shellApps" : ""));
         }
         if (request.host() != null) {
             missing.add("host " + request.host() + " needs a TunnelPolicy in namespace " + namespace
@@ -67,7 +70,7 @@ public final class PolicyEvaluator {
             missing.add("ttl " + text(request.ttl()) + " exceeds the operator's maximum " + text(operatorMaxTtl)
                     + " (a TunnelPolicy's spec.maxTtl can allow up to 24h)");
         }
-        return missing.isEmpty() ? PolicyDecision.allow("default")
+        return missing.isEmpty() ? PolicyDecision.allow("default", null)
                 : PolicyDecision.deny("namespace " + namespace + " has no TunnelPolicy, so only its own Services, "
                         + "exposed as ClusterIP, are allowed: " + String.join("; ", missing));
     }
@@ -86,7 +89,11 @@ public final class PolicyEvaluator {
         if (!modes.contains(request.mode())) {
             violations.add("mode " + request.mode() + " is not allowed; add it to spec.modes");
         }
-        violations.addAll(targetViolations(spec.getTargets() == null ? List.of() : spec.getTargets(), request));
+        if (request.mode() == SessionMode.Shell) {
+            violations.addAll(shellViolations(spec.getShellApps(), request));
+        } else {
+            violations.addAll(targetViolations(spec.getTargets() == null ? List.of() : spec.getTargets(), request));
+        }
         Duration maxTtl = spec.getMaxTtl() == null ? operatorMaxTtl : parse(spec.getMaxTtl());
         if (request.ttl().compareTo(maxTtl) > 0) {
             violations.add("ttl " + text(request.ttl()) + " exceeds spec.maxTtl " + text(maxTtl));
@@ -111,6 +118,23 @@ public final class PolicyEvaluator {
                     + " must list spec.access.sourceRanges (spec.requireSourceRanges)");
         }
         return violations;
+    }
+
+    /** A shell holds its app's variables and mounted Secrets: each app must be allowed by name or label. */
+    private static List<String> shellViolations(ShellApps apps, SessionRequest request) {
+        if (request.shellApp() == null) {
+            return List.of(); // the toolbox copies no app
+        }
+        if (apps != null && apps.getDeployments() != null && apps.getDeployments().contains(request.shellApp())) {
+            return List.of();
+        }
+        Map<String, String> wanted = apps == null ? null : apps.getDeploymentLabels();
+        if (wanted != null && !wanted.isEmpty() && request.shellAppLabels() != null
+                && request.shellAppLabels().entrySet().containsAll(wanted.entrySet())) {
+            return List.of();
+        }
+        return List.of("a shell in Deployment " + request.shellApp() + " is not allowed; add it to "
+                + "spec.shellApps.deployments (or match its labels with spec.shellApps.deploymentLabels)");
     }
 
     private static List<String> targetViolations(List<PolicyTarget> rules, SessionRequest request) {

@@ -13,6 +13,10 @@ public interface OperatorSettings {
     @WithDefault("ghcr.io/tunnelops/sshd:0.1.0")
     String sshdImage();
 
+    /** The image of a Shell session without spec.shell.fromDeployment (built from images/toolbox). */
+    @WithDefault("ghcr.io/tunnelops/shell-toolbox:0.1.0")
+    String toolboxImage();
+
     /** Lifetime of a session whose spec.ttl is absent. */
     @WithDefault("1h")
     Duration defaultTtl();

@@ -1,6 +1,7 @@
 package io.tunnelops.session;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +14,10 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.tunnelops.api.v1alpha1.Access;
 import io.tunnelops.api.v1alpha1.Expose;
+import io.tunnelops.api.v1alpha1.PolicyTarget;
 import io.tunnelops.api.v1alpha1.SessionMode;
 import io.tunnelops.api.v1alpha1.Target;
+import io.tunnelops.api.v1alpha1.TunnelPolicySpec;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.net.Cidrs;
 import io.tunnelops.net.HostSyntax;
@@ -26,7 +29,8 @@ import io.tunnelops.ssh.InvalidSshKeyException;
 
 /**
  * Checks what the CRD schema cannot (the target Service exists and exposes the ports, keys really parse, the host is
- * not a local or metadata address) and resolves a session into a {@link SessionPlan}.
+ * not a local or metadata address) and resolves a session into a {@link SessionPlan}. A Shell session's app is read
+ * by the caller ({@link ShellSource}), its egress decided by its policy ({@link #shellEgress}).
  */
 public final class SessionPlanner {
 
@@ -36,7 +40,6 @@ public final class SessionPlanner {
     static final String UNSUPPORTED_TARGET = "UnsupportedTarget";
     static final String TARGET_NOT_ALLOWED = "TargetNotAllowed";
     static final String INVALID_KEY = "InvalidAuthorizedKey";
-    static final String UNSUPPORTED_MODE = "UnsupportedMode";
 
     private static final Pattern SERVICE_NAME = Pattern.compile("^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$");
     /** Egress to a named host cannot be pinned to an address: allow the ports anywhere but local and link-local. */
@@ -50,18 +53,56 @@ public final class SessionPlanner {
      */
     public static SessionPlan plan(TunnelSession session, Optional<Service> targetService, String sshdImage)
             throws InvalidSessionException {
-        return plan(session, targetService, sshdImage, ForbiddenTargets.DNS);
+        return plan(session, targetService, sshdImage, null, ForbiddenTargets.DNS);
+    }
+
+    /**
+     * @param shell Shell mode: what the shell takes from its app (or the toolbox); ignored in Tunnel mode
+     */
+    public static SessionPlan plan(TunnelSession session, Optional<Service> targetService, String sshdImage,
+            ShellSource shell) throws InvalidSessionException {
+        return plan(session, targetService, sshdImage, shell, ForbiddenTargets.DNS);
     }
 
     static SessionPlan plan(TunnelSession session, Optional<Service> targetService, String sshdImage,
+            ForbiddenTargets.Resolver resolver) throws InvalidSessionException {
+        return plan(session, targetService, sshdImage, null, resolver);
+    }
+
+    static SessionPlan plan(TunnelSession session, Optional<Service> targetService, String sshdImage, ShellSource shell,
             ForbiddenTargets.Resolver resolver) throws InvalidSessionException {
         var spec = session.getSpec();
         if (spec == null) {
             throw new InvalidSessionException(INVALID_SPEC, "spec is missing");
         }
+        Access access = spec.getAccess() == null ? new Access() : spec.getAccess();
+        if (access.getAuthorizedKeys() != null && access.getAuthorizedKeys().size() > 16
+                || access.getSourceRanges() != null && access.getSourceRanges().size() > 16) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.access takes at most 16 authorizedKeys and 16 sourceRanges");
+        }
+        List<AuthorizedKey> keys = parseKeys(access.getAuthorizedKeys());
+        Expose expose = access.getExpose() == null ? Expose.ClusterIP : access.getExpose();
+        List<String> sourceRanges = access.getSourceRanges() == null ? List.of() : List.copyOf(access.getSourceRanges());
+        for (int i = 0; i < sourceRanges.size(); i++) {
+            checkCidr("spec.access.sourceRanges[" + i + "]", sourceRanges.get(i));
+        }
+        long idleSeconds = spec.getIdleTimeout() == null ? 0 : SessionDurations.within("spec.idleTimeout",
+                spec.getIdleTimeout(), java.time.Duration.ofSeconds(5), java.time.Duration.ofHours(24)).toSeconds();
+        boolean endOnDisconnect = Boolean.TRUE.equals(spec.getEndOnDisconnect());
+
         if (spec.getMode() == SessionMode.Shell) {
-            throw new InvalidSessionException(UNSUPPORTED_MODE,
-                    "mode Shell is not supported yet by this operator version; use mode Tunnel with spec.target");
+            if (spec.getTarget() != null) {
+                throw new InvalidSessionException(INVALID_SPEC, "a Shell session has no spec.target; use spec.shell");
+            }
+            if (shell == null) {
+                throw new IllegalArgumentException("a Shell session is planned with its ShellSource");
+            }
+            // egress comes from the policy that allows the shell (see shellEgress)
+            return new SessionPlan(SessionMode.Shell, List.of(), shell.source(), keys, expose, sourceRanges, List.of(),
+                    sshdImage, idleSeconds, endOnDisconnect, shell);
+        }
+        if (spec.getShell() != null) {
+            throw new InvalidSessionException(INVALID_SPEC, "spec.shell is only for mode Shell");
         }
         Target target = spec.getTarget();
         if (target == null || target.getPorts() == null || target.getPorts().isEmpty()) {
@@ -83,17 +124,6 @@ public final class SessionPlanner {
             throw new InvalidSessionException(INVALID_SPEC, "spec.target.service must be a Service name "
                     + "(lower-case letters, digits and '-', at most 63)");
         }
-        Access access = spec.getAccess() == null ? new Access() : spec.getAccess();
-        if (access.getAuthorizedKeys() != null && access.getAuthorizedKeys().size() > 16
-                || access.getSourceRanges() != null && access.getSourceRanges().size() > 16) {
-            throw new InvalidSessionException(INVALID_SPEC, "spec.access takes at most 16 authorizedKeys and 16 sourceRanges");
-        }
-        List<AuthorizedKey> keys = parseKeys(access.getAuthorizedKeys());
-        Expose expose = access.getExpose() == null ? Expose.ClusterIP : access.getExpose();
-        List<String> sourceRanges = access.getSourceRanges() == null ? List.of() : List.copyOf(access.getSourceRanges());
-        for (int i = 0; i < sourceRanges.size(); i++) {
-            checkCidr("spec.access.sourceRanges[" + i + "]", sourceRanges.get(i));
-        }
 
         String host;
         TargetEgress egress;
@@ -106,17 +136,79 @@ public final class SessionPlanner {
         } else {
             HostSyntax.Host checked = checkHost(target.getHost(), resolver);
             host = checked.text();
-            List<PortRule> rules = ports.stream().map(p -> new PortRule(new IntOrString(p), "TCP")).toList();
-            egress = checked.isAddress() ? TargetEgress.toAddresses(host + "/32", List.of(), rules)
-                    : TargetEgress.toAddresses("0.0.0.0/0", NEVER_REACHABLE, rules);
+            egress = egressToHost(checked, ports);
         }
         List<String> permitOpen = ports.stream().map(p -> host + ":" + p).toList();
         String display = (target.getService() != null ? "service/" + target.getService() : target.getHost()) + ":"
                 + ports.stream().map(String::valueOf).collect(Collectors.joining(","));
-        long idleSeconds = spec.getIdleTimeout() == null ? 0 : SessionDurations.within("spec.idleTimeout",
-                spec.getIdleTimeout(), java.time.Duration.ofSeconds(5), java.time.Duration.ofHours(24)).toSeconds();
-        return new SessionPlan(permitOpen, display, keys, expose, sourceRanges, egress, sshdImage, idleSeconds,
-                Boolean.TRUE.equals(spec.getEndOnDisconnect()));
+        return new SessionPlan(SessionMode.Tunnel, permitOpen, display, keys, expose, sourceRanges, List.of(egress),
+                sshdImage, idleSeconds, endOnDisconnect, null);
+    }
+
+    /**
+     * Where a shell may connect: the destinations its allowing policy lists in spec.targets, on their ports (a Tunnel
+     * session of the namespace could reach the same). Services by name or label become their pods; an address or
+     * range becomes itself; a host name cannot be pinned, so its ports are allowed anywhere but local addresses.
+     *
+     * @param services the Services of the session's namespace
+     */
+    public static List<TargetEgress> shellEgress(TunnelPolicySpec policy, Collection<Service> services) {
+        List<TargetEgress> egress = new ArrayList<>();
+        for (PolicyTarget rule : policy.getTargets() == null ? List.<PolicyTarget>of() : policy.getTargets()) {
+            List<Integer> ports = rule.getPorts() == null ? List.of() : rule.getPorts();
+            for (Service service : services) {
+                if (allowsService(rule, service)) {
+                    shellEgressToService(service, ports).ifPresent(egress::add);
+                }
+            }
+            for (String host : rule.getHosts() == null ? List.<String>of() : rule.getHosts()) {
+                try {
+                    egress.add(egressToHost(HostSyntax.parse(host.startsWith("*.") ? host.substring(2) : host), ports));
+                } catch (InvalidHostException e) {
+                    // such a policy is refused as a whole (PolicyProblems) and allows no session
+                }
+            }
+            for (String cidr : rule.getCidrs() == null ? List.<String>of() : rule.getCidrs()) {
+                egress.add(TargetEgress.toAddresses(cidr, List.of(), tcp(ports)));
+            }
+        }
+        return egress.stream().distinct().toList();
+    }
+
+    private static boolean allowsService(PolicyTarget rule, Service service) {
+        if (rule.getServices() != null && rule.getServices().contains(service.getMetadata().getName())) {
+            return true;
+        }
+        Map<String, String> wanted = rule.getServiceLabels();
+        Map<String, String> labels = service.getMetadata().getLabels();
+        return wanted != null && !wanted.isEmpty() && labels != null && labels.entrySet().containsAll(wanted.entrySet());
+    }
+
+    /** The ports of the rule that the Service exposes, at its pods' ports; nothing for a Service without pods. */
+    private static Optional<TargetEgress> shellEgressToService(Service service, List<Integer> ports) {
+        var spec = service.getSpec();
+        if (spec == null || spec.getSelector() == null || spec.getSelector().isEmpty() || spec.getPorts() == null) {
+            return Optional.empty();
+        }
+        List<Integer> exposed = ports.stream().filter(p -> spec.getPorts().stream().anyMatch(sp -> p.equals(sp.getPort())
+                && (sp.getProtocol() == null || "TCP".equals(sp.getProtocol())))).toList();
+        if (exposed.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(egressToService(service, exposed));
+        } catch (InvalidSessionException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static TargetEgress egressToHost(HostSyntax.Host host, List<Integer> ports) {
+        return host.isAddress() ? TargetEgress.toAddresses(host.text() + "/32", List.of(), tcp(ports))
+                : TargetEgress.toAddresses("0.0.0.0/0", NEVER_REACHABLE, tcp(ports));
+    }
+
+    private static List<PortRule> tcp(List<Integer> ports) {
+        return ports.stream().map(p -> new PortRule(new IntOrString(p), "TCP")).toList();
     }
 
     private static List<AuthorizedKey> parseKeys(List<String> lines) throws InvalidSessionException {

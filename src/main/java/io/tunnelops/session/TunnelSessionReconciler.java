@@ -42,6 +42,8 @@ import io.tunnelops.api.v1alpha1.Endpoint;
 import io.tunnelops.api.v1alpha1.Expose;
 import io.tunnelops.api.v1alpha1.SessionMode;
 import io.tunnelops.api.v1alpha1.SessionPhase;
+import io.tunnelops.api.v1alpha1.ShellSpec;
+import io.tunnelops.api.v1alpha1.ShellStatus;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.api.v1alpha1.TunnelSessionStatus;
@@ -71,6 +73,8 @@ import io.tunnelops.ssh.SshdLayout;
         @Dependent(name = SshdNetworkPolicy.NAME, type = SshdNetworkPolicy.class)
 })
 // Documentation only (quarkus.operator-sdk.disable-rbac-generation=true): the ClusterRole is in application.properties.
+// Shell mode reads the app's Deployment once, when the shell is provisioned
+@RBACRule(apiGroups = "apps", resources = "deployments", verbs = { "get" })
 // NodePort endpoints are published with the address of the node running the sshd pod
 @RBACRule(apiGroups = "", resources = "nodes", verbs = { "get" })
 // sshd pods report idle timeouts and disconnects through their termination message, and why they cannot start
@@ -167,18 +171,26 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
             return end(session, previous, status, podEnd.get().reason(), podEnd.get().message(), context, now);
         }
 
-        SessionPlan plan;
+        SessionPlan planned;
         Optional<Service> targetService = targetService(session, context);
         try {
-            plan = SessionPlanner.plan(session, targetService, settings.sshdImage());
+            ShellSource shell = session.getSpec() != null && session.getSpec().getMode() == SessionMode.Shell
+                    ? shellSource(session, context) : null;
+            planned = SessionPlanner.plan(session, targetService, settings.sshdImage(), shell);
         } catch (InvalidSessionException invalid) {
             return failed(session, previous, status, invalid, context, now).rescheduleAfter(wakeUp(expiresAt, now));
         }
-        status.setTarget(plan.targetDisplay());
+        status.setTarget(planned.targetDisplay());
         PolicyDecision decision = PolicyEvaluator.evaluate(policies(session, context),
-                request(session, plan, targetService, expiresAt), session.getMetadata().getNamespace(), settings.maxTtl());
+                request(session, planned, targetService, expiresAt), session.getMetadata().getNamespace(), settings.maxTtl());
         if (!decision.allowed()) {
             return deny(session, previous, status, decision.message(), context, now);
+        }
+        // a shell reaches what its policy lets the namespace's tunnels reach (Shell always needs a policy)
+        SessionPlan plan = !planned.isShell() ? planned : planned.withEgress(decision.allowedBy() == null ? List.of()
+                : SessionPlanner.shellEgress(decision.allowedBy(), services(session, context)));
+        if (plan.isShell()) {
+            status.setShell(shellStatus(plan.shell()));
         }
 
         context.managedWorkflowAndDependentResourceContext().put(SessionPlan.KEY, plan);
@@ -277,6 +289,51 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         return publishFinal(session, previous, status, context);
     }
 
+    /**
+     * What the shell's pod takes from its app: read back from the shell's own Deployment once it exists (the app is
+     * read once, so its later changes never restart the shell), else from the app's Deployment, else the toolbox.
+     */
+    private ShellSource shellSource(TunnelSession session, Context<TunnelSession> context) throws InvalidSessionException {
+        ShellSpec spec = session.getSpec().getShell();
+        String app = spec == null ? null : spec.getFromDeployment();
+        String wanted = app == null ? ShellSource.TOOLBOX : "deployment/" + app;
+        Optional<ShellSource> provisioned = context.getSecondaryResource(Deployment.class)
+                .flatMap(ShellSource::fromShellDeployment)
+                .filter(s -> s.source().equals(wanted)
+                        && (app == null || spec.getContainer() == null || spec.getContainer().equals(s.container())));
+        if (provisioned.isPresent()) {
+            return provisioned.get();
+        }
+        if (app == null) {
+            return ShellSource.toolbox(settings.toolboxImage());
+        }
+        String namespace = session.getMetadata().getNamespace();
+        Deployment deployment = context.getClient().apps().deployments().inNamespace(namespace).withName(app).get();
+        if (deployment == null) {
+            throw new InvalidSessionException(ShellSource.APP_NOT_FOUND, "Deployment \"" + app
+                    + "\" does not exist in namespace " + namespace + "; create it or fix spec.shell.fromDeployment");
+        }
+        return ShellSource.fromApp(deployment, spec.getContainer());
+    }
+
+    private static ShellStatus shellStatus(ShellSource shell) {
+        ShellStatus status = new ShellStatus();
+        status.setSource(shell.source());
+        status.setContainer(shell.container());
+        status.setImage(shell.image());
+        status.setRunAsUser(shell.runAsUser());
+        status.setOmitted(shell.omitted());
+        return status;
+    }
+
+    /** The Services of the session's namespace, from the cache of the target-services informer. */
+    private static List<Service> services(TunnelSession session, Context<TunnelSession> context) {
+        @SuppressWarnings("unchecked")
+        var source = (InformerEventSource<Service, TunnelSession>) context.eventSourceRetriever()
+                .getEventSourceFor(Service.class, TARGET_SERVICES);
+        return source.list(session.getMetadata().getNamespace(), s -> true).toList();
+    }
+
     private static List<TunnelPolicy> policies(TunnelSession session, Context<TunnelSession> context) {
         @SuppressWarnings("unchecked")
         var source = (InformerEventSource<TunnelPolicy, TunnelSession>) context.eventSourceRetriever()
@@ -290,13 +347,18 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         var spec = session.getSpec();
         String created = session.getMetadata().getCreationTimestamp();
         Duration ttl = created == null ? Duration.ZERO : Duration.between(Instant.parse(created), expiresAt);
+        Duration idle = plan.idleTimeoutSeconds() == 0 ? null : Duration.ofSeconds(plan.idleTimeoutSeconds());
+        if (plan.isShell()) {
+            String app = plan.shell().container() == null ? null
+                    : plan.shell().source().substring(plan.shell().source().indexOf('/') + 1);
+            return new SessionRequest(SessionMode.Shell, null, Map.of(), null, List.of(), ttl, idle, plan.expose(),
+                    plan.sourceRanges(), app, plan.shell().appLabels());
+        }
         return new SessionRequest(spec.getMode() == null ? SessionMode.Tunnel : spec.getMode(),
                 spec.getTarget().getService(),
                 targetService.map(s -> s.getMetadata().getLabels()).orElse(Map.of()),
                 spec.getTarget().getHost() == null ? null : spec.getTarget().getHost().toLowerCase(Locale.ROOT),
-                spec.getTarget().getPorts(), ttl,
-                plan.idleTimeoutSeconds() == 0 ? null : Duration.ofSeconds(plan.idleTimeoutSeconds()),
-                plan.expose(), plan.sourceRanges());
+                spec.getTarget().getPorts(), ttl, idle, plan.expose(), plan.sourceRanges());
     }
 
     /** Ends a live session: its sshd, Service, Secret and NetworkPolicy go at once; the session stays for retention. */
@@ -304,6 +366,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
             TunnelSessionStatus status, EndReason reason, String message, Context<TunnelSession> context, Instant now) {
         removeOwnedResources(context);
         status.setTarget(previous.getTarget());
+        status.setShell(previous.getShell());
         status.setPhase(reason == EndReason.Expired ? SessionPhase.Expired : SessionPhase.Ended);
         status.setEndReason(reason);
         status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());

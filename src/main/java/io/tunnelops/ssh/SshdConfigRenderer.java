@@ -5,8 +5,8 @@ import java.util.regex.Pattern;
 
 /**
  * Renders sshd_config: the one place that decides what a session's sshd allows. Every option is valid for Debian's
- * OpenSSH 9.2, the one the tests run and the one in the image (images/sshd, Debian bookworm). Each mode adds its own
- * section after the common one (a Shell mode would add a {@code shellMode} next to {@code tunnelMode}).
+ * OpenSSH 9.2, the one the tests run and the one in the image (images/sshd, Debian bookworm, and the Shell bundle made
+ * from it). Each mode adds its own section after the common one.
  */
 public final class SshdConfigRenderer {
 
@@ -31,9 +31,42 @@ public final class SshdConfigRenderer {
         config.permitOpen().forEach(SshdConfigRenderer::checkHostPort);
         StringBuilder out = new StringBuilder();
         header(out, config.sessionName());
-        common(out);
+        common(out, false);
         tunnelMode(out, config.permitOpen());
         return out.toString();
+    }
+
+    /**
+     * The whole sshd_config of a Shell session: the same login and algorithms as a tunnel; a shell, commands and sftp
+     * with a PTY; no forwarding of any kind. Same input, same bytes.
+     *
+     * @param sessionName "namespace/name", for the header comment
+     */
+    public static String renderShell(String sessionName) {
+        StringBuilder out = new StringBuilder();
+        header(out, sessionName);
+        common(out, true);
+        shellMode(out);
+        return out.toString();
+    }
+
+    /** Shell mode: a session channel (shell, command, sftp) with a PTY; nothing is forwarded. */
+    private static void shellMode(StringBuilder out) {
+        out.append("\n# Shell mode: shell, commands and sftp; no forwarding of any kind.\n");
+        // overrides every forwarding option below, kept for a reader and for sshd -T
+        line(out, "DisableForwarding", "yes");
+        line(out, "AllowTcpForwarding", "no");
+        line(out, "PermitOpen", "none");
+        line(out, "PermitListen", "none");
+        line(out, "GatewayPorts", "no");
+        line(out, "AllowAgentForwarding", "no");
+        line(out, "AllowStreamLocalForwarding", "no");
+        line(out, "X11Forwarding", "no");
+        line(out, "PermitTunnel", "no");
+        line(out, "PermitTTY", "yes");
+        line(out, "MaxSessions", "4");
+        // in-process: the app's image may have no sftp-server (or no libc for one)
+        line(out, "Subsystem", "sftp internal-sftp");
     }
 
     private static void header(StringBuilder out, String sessionName) {
@@ -60,8 +93,14 @@ public final class SshdConfigRenderer {
         // never DisableForwarding: it overrides AllowTcpForwarding and would break -L
     }
 
-    /** What every mode shares: where things are, who may log in and how, and which algorithms. */
-    private static void common(StringBuilder out) {
+    /**
+     * What every mode shares: where things are, who may log in and how, and which algorithms.
+     *
+     * @param appEnvironment a shell's sessions get the app's variables from ~/.ssh/environment, written by the pod's
+     *        start script; the user could rewrite it, but sshd runs as the user's own uid, so a variable set there
+     *        gives nothing a shell does not already have
+     */
+    private static void common(StringBuilder out, boolean appEnvironment) {
         line(out, "Port", String.valueOf(SshdLayout.PORT));
         line(out, "HostKey", SshdLayout.STATE_DIR + "/" + SshdLayout.HOST_KEY);
         line(out, "AuthorizedKeysFile", SshdLayout.HOME_DIR + "/.ssh/" + SshdLayout.AUTHORIZED_KEYS);
@@ -76,7 +115,7 @@ public final class SshdConfigRenderer {
         line(out, "PermitRootLogin", "no");
         line(out, "PermitEmptyPasswords", "no");
         line(out, "StrictModes", "yes");
-        line(out, "PermitUserEnvironment", "no");
+        line(out, "PermitUserEnvironment", appEnvironment ? "yes" : "no");
         line(out, "PermitUserRC", "no");
         line(out, "UseDNS", "no");
         line(out, "Compression", "no");

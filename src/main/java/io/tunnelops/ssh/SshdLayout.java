@@ -15,6 +15,9 @@ public final class SshdLayout {
     /** The user's home, created 0700 by the entrypoint. */
     public static final String HOME_DIR = STATE_DIR + "/home";
 
+    /** Shell mode: the emptyDir holding the copy of the OpenSSH bundle that the app's image runs (read-only there). */
+    public static final String BUNDLE_DIR = "/tunnel/bundle";
+
     public static final String SSHD_CONFIG = "sshd_config";
     public static final String HOST_KEY = "ssh_host_ed25519_key";
     public static final String HOST_PUBLIC_KEY = "ssh_host_ed25519_key.pub";

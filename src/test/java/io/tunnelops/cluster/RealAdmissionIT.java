@@ -62,7 +62,7 @@ class RealAdmissionIT {
      * what this operator supports; a CRD rule refusing such a case would refuse valid input somewhere else.
      */
     private static final Set<String> OPERATOR_ONLY_REASONS = Set.of("Denied", "TargetServiceNotFound",
-            "TargetPortNotExposed", "UnsupportedTarget", "UnsupportedMode");
+            "TargetPortNotExposed", "UnsupportedTarget", "AppNotFound", "AppContainerNotFound");
 
     static RealCluster cluster;
     static Kubectl kubectl;

@@ -425,19 +425,6 @@ class TunnelSessionReconcilerTest {
     }
 
     @Test
-    void shellModeIsReportedAsNotSupportedYet() {
-        TunnelSession shell = session(ns, "shell").build();
-        shell.getSpec().setMode(io.tunnelops.api.v1alpha1.SessionMode.Shell);
-        var from = new io.tunnelops.api.v1alpha1.ShellSpec();
-        from.setFromDeployment("app01");
-        shell.getSpec().setShell(from);
-        client.resource(shell).create();
-        TunnelSession failed = awaitPhase("shell", SessionPhase.Failed);
-        assertEquals("UnsupportedMode", ready(failed).getReason());
-        assertNothingProvisioned("shell");
-    }
-
-    @Test
     void everythingASessionOwnsPointsAtItAndGoesWhenItIsDeleted() {
         client.resource(targetService(ns, "postgres", 5432)).create();
         TunnelSession created = client.resource(session(ns, "gone").toService("postgres", 5432).build()).create();

@@ -122,14 +122,19 @@ public final class BadInputCases {
         cases.add(invalid("range-octal", s -> s.expose(Expose.ClusterIP, "010.0.0.0/8")));
         cases.add(invalid("range-prefix-leading-zero", s -> s.expose(Expose.ClusterIP, "10.0.0.0/08")));
         // modes and policy
-        cases.add(new Case("shell-mode", s -> {
+        cases.add(new Case("shell-app-missing", s -> {
             var spec = s.build().getSpec();
             spec.setTarget(null);
             spec.setMode(SessionMode.Shell);
             ShellSpec shell = new ShellSpec();
             shell.setFromDeployment("app01");
             spec.setShell(shell);
-        }, SessionPhase.Failed, "UnsupportedMode"));
+        }, SessionPhase.Failed, "AppNotFound"));
+        cases.add(denied("toolbox-shell-without-policy", s -> {
+            var spec = s.build().getSpec();
+            spec.setTarget(null);
+            spec.setMode(SessionMode.Shell);
+        }));
         cases.add(denied("host-without-policy", s -> s.toHost("db.example.com", 5432)));
         cases.add(denied("load-balancer-without-policy", s -> s.expose(Expose.LoadBalancer, "203.0.113.0/24")));
         cases.add(denied("node-port-without-policy", s -> s.expose(Expose.NodePort)));

@@ -22,6 +22,10 @@ public class TunnelPolicySpec {
     @Size(max = 2)
     private List<SessionMode> modes = new ArrayList<>();
 
+    @JsonPropertyDescription("Shell mode: the Deployments whose image, environment and config a shell may copy. A "
+            + "Shell session without spec.shell.fromDeployment (the toolbox) needs only Shell in spec.modes.")
+    private ShellApps shellApps;
+
     @JsonPropertyDescription("Longest spec.ttl a session may ask for, 1m to 24h (default: the operator's maximum).")
     @Pattern(TunnelSessionSpec.DURATION)
     @ValidationRule(value = "self != '' && duration(self) >= duration('1m') && duration(self) <= duration('24h')",
@@ -56,6 +60,14 @@ public class TunnelPolicySpec {
 
     public void setModes(List<SessionMode> modes) {
         this.modes = modes;
+    }
+
+    public ShellApps getShellApps() {
+        return shellApps;
+    }
+
+    public void setShellApps(ShellApps shellApps) {
+        this.shellApps = shellApps;
     }
 
     public String getMaxTtl() {

@@ -13,8 +13,6 @@ import io.fabric8.generator.annotation.ValidationRule;
         message = "a Tunnel session needs spec.target")
 @ValidationRule(value = "!has(self.mode) || self.mode != 'Shell' || !has(self.target)",
         message = "a Shell session has no spec.target; use spec.shell")
-@ValidationRule(value = "!has(self.mode) || self.mode != 'Shell' || has(self.shell)",
-        message = "a Shell session needs spec.shell.fromDeployment")
 @ValidationRule(value = "(has(self.mode) && self.mode == 'Shell') || !has(self.shell)",
         message = "spec.shell is only for mode Shell")
 public class TunnelSessionSpec {
@@ -22,14 +20,14 @@ public class TunnelSessionSpec {
     static final String DURATION = "^([0-9]{1,3}h)?([0-9]{1,4}m)?([0-9]{1,5}s)?$";
 
     @JsonPropertyDescription("Tunnel (default): port forwarding to spec.target only. Shell: an interactive shell "
-            + "(not supported yet).")
+            + "in an app's image and environment (spec.shell), or in the operator's toolbox image; needs a TunnelPolicy.")
     @Default("Tunnel")
     private SessionMode mode;
 
     @JsonPropertyDescription("Tunnel mode: the only destination the tunnel may reach.")
     private Target target;
 
-    @JsonPropertyDescription("Shell mode: the application whose environment the shell copies.")
+    @JsonPropertyDescription("Shell mode: the app whose environment the shell copies (absent: the toolbox image).")
     private ShellSpec shell;
 
     @JsonPropertyDescription("Lifetime of the session, counted from its creation, as a duration such as 30m, 1h or "

@@ -20,8 +20,12 @@ public class TunnelSessionStatus {
             + "(kubectl wait --for=condition=Ready).")
     private List<Condition> conditions = new ArrayList<>();
 
-    @JsonPropertyDescription("The destinations the tunnel may reach, as \"host:port\" for display.")
+    @JsonPropertyDescription("The destinations the tunnel may reach, as \"host:port\" for display; for a Shell session, where its "
+            + "environment comes from (deployment/<name> or toolbox).")
     private String target;
+
+    @JsonPropertyDescription("Shell mode: what the shell's pod took from the app, and what it left out.")
+    private ShellStatus shell;
 
     @JsonPropertyDescription("Where to connect.")
     private Endpoint endpoint;
@@ -140,6 +144,14 @@ public class TunnelSessionStatus {
         this.endReason = endReason;
     }
 
+    public ShellStatus getShell() {
+        return shell;
+    }
+
+    public void setShell(ShellStatus shell) {
+        this.shell = shell;
+    }
+
     public Long getObservedGeneration() {
         return observedGeneration;
     }
@@ -151,7 +163,7 @@ public class TunnelSessionStatus {
     @Override
     public boolean equals(Object o) {
         return o instanceof TunnelSessionStatus s && phase == s.phase && Objects.equals(conditions, s.conditions)
-                && Objects.equals(target, s.target) && Objects.equals(endpoint, s.endpoint)
+                && Objects.equals(target, s.target) && Objects.equals(shell, s.shell) && Objects.equals(endpoint, s.endpoint)
                 && Objects.equals(username, s.username) && Objects.equals(hostKeyFingerprint, s.hostKeyFingerprint)
                 && Objects.equals(credentialsSecret, s.credentialsSecret) && Objects.equals(sshCommand, s.sshCommand)
                 && Objects.equals(expiresAt, s.expiresAt) && Objects.equals(endedAt, s.endedAt)

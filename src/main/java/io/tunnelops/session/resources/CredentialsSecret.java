@@ -66,8 +66,8 @@ public class CredentialsSecret extends CRUDKubernetesDependentResource<Secret, T
             authorizedKeys = plan.userKeys().stream().map(AuthorizedKey::toLine).collect(Collectors.joining("\n", "", "\n"));
         }
         items.put(SshdLayout.AUTHORIZED_KEYS, authorizedKeys);
-        items.put(SshdLayout.SSHD_CONFIG, SshdConfigRenderer.render(new TunnelSshdConfig(namespace + "/" + name,
-                plan.permitOpen())));
+        items.put(SshdLayout.SSHD_CONFIG, plan.isShell() ? SshdConfigRenderer.renderShell(namespace + "/" + name)
+                : SshdConfigRenderer.render(new TunnelSshdConfig(namespace + "/" + name, plan.permitOpen())));
 
         Optional<Endpoint> endpoint = SessionEndpoints.of(context);
         endpoint.ifPresent(e -> {

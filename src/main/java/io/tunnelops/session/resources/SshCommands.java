@@ -22,6 +22,9 @@ public final class SshCommands {
     }
 
     public static String sshCommand(Endpoint endpoint, SessionPlan plan) {
+        if (plan.isShell()) {
+            return "ssh -t -p " + endpoint.getPort() + " " + SshdLayout.USERNAME + "@" + endpoint.getHost();
+        }
         String forwards = plan.permitOpen().stream().map(p -> "-L " + localPort(port(p)) + ":" + p)
                 .collect(Collectors.joining(" "));
         return "ssh -N " + forwards + " -p " + endpoint.getPort() + " " + SshdLayout.USERNAME + "@" + endpoint.getHost();
@@ -30,8 +33,8 @@ public final class SshCommands {
     static String sshConfig(String name, String namespace, Endpoint endpoint, SessionPlan plan) {
         StringBuilder config = new StringBuilder()
                 .append("# TunnelSession ").append(namespace).append('/').append(name).append('\n')
-                .append("# Save this Secret's items in one directory, then from that directory: ssh -N -F ssh_config ")
-                .append(name).append('\n')
+                .append("# Save this Secret's items in one directory, then from that directory: ssh ")
+                .append(plan.isShell() ? "" : "-N ").append("-F ssh_config ").append(name).append('\n')
                 .append("Host ").append(name).append('\n')
                 .append("  HostName ").append(endpoint.getHost()).append('\n')
                 .append("  Port ").append(endpoint.getPort()).append('\n')
@@ -42,8 +45,7 @@ public final class SshCommands {
         }
         config.append("  UserKnownHostsFile ").append(CredentialsSecret.KNOWN_HOSTS).append('\n')
                 .append("  StrictHostKeyChecking yes\n")
-                .append("  RequestTTY no\n")
-                .append("  ExitOnForwardFailure yes\n");
+                .append(plan.isShell() ? "  RequestTTY auto\n" : "  RequestTTY no\n  ExitOnForwardFailure yes\n");
         for (String permitOpen : plan.permitOpen()) {
             config.append("  LocalForward ").append(localPort(port(permitOpen))).append(' ').append(permitOpen).append('\n');
         }

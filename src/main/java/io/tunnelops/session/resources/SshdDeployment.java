@@ -7,7 +7,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
+import java.util.ArrayList;
+
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PodSecurityContext;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
@@ -26,12 +35,13 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDep
 import io.fabric8.kubernetes.api.model.Secret;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.SessionPlan;
+import io.tunnelops.session.ShellSource;
 import io.tunnelops.ssh.SshdLayout;
 
 /**
  * One sshd replica under the `restricted` Pod Security Standard: non-root, no privilege escalation, no capabilities,
  * read-only root filesystem, RuntimeDefault seccomp, no service account token. It mounts only what sshd needs
- * from the credentials Secret (never the client private key).
+ * from the credentials Secret (never the client private key). In Shell mode the sshd runs inside the app's image.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR))
 public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, TunnelSession> {
@@ -40,6 +50,12 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
     public static final String CONTAINER = "sshd";
     static final String CONFIG_VOLUME = "config";
     static final String STATE_VOLUME = "state";
+    static final String BUNDLE_VOLUME = "bundle";
+    static final String TMP_VOLUME = "tmp";
+    static final String BUNDLE_CONTAINER = "bundle";
+    /** Where our sshd image keeps the Shell bundle (images/sshd/Dockerfile), and where the shell pod mounts its copy. */
+    static final String BUNDLE_IN_IMAGE = "/opt/tunnel-bundle";
+    static final String BUNDLE_DIR = SshdLayout.BUNDLE_DIR;
     /** Group-readable, so sshd (in fsGroup) reads a root-owned file; sshd accepts a host key it does not own. */
     static final int SECRET_MODE = 0440;
 
@@ -50,43 +66,12 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
     @Override
     protected Deployment desired(TunnelSession session, Context<TunnelSession> context) {
         SessionPlan plan = Plans.of(context);
-        long uid = SshdLayout.UID;
-        var container = new ContainerBuilder()
-                .withName(CONTAINER)
-                .withImage(plan.sshdImage())
-                .withImagePullPolicy("IfNotPresent")
-                .addNewPort().withName("ssh").withContainerPort(SshdLayout.PORT).withProtocol("TCP").endPort()
-                .withSecurityContext(new SecurityContextBuilder()
-                        .withRunAsNonRoot(true).withRunAsUser(uid).withRunAsGroup(uid)
-                        .withAllowPrivilegeEscalation(false).withPrivileged(false)
-                        .withReadOnlyRootFilesystem(true)
-                        .withNewCapabilities().withDrop("ALL").endCapabilities()
-                        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-                        .build())
-                .withResources(new ResourceRequirementsBuilder()
-                        .withRequests(Map.of("cpu", new Quantity("10m"), "memory", new Quantity("16Mi")))
-                        .withLimits(Map.of("cpu", new Quantity("500m"), "memory", new Quantity("64Mi"),
-                                "ephemeral-storage", new Quantity("16Mi")))
-                        .build())
-                .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString(SshdLayout.PORT)).endTcpSocket()
-                // written out although they are the API server's defaults: a defaulted 1 shows in JOSDK's diff as a
-                // "copy" from spec.replicas, not as an addition, and the Deployment would be updated on every pass
-                .withInitialDelaySeconds(1).withPeriodSeconds(5).withTimeoutSeconds(1).withSuccessThreshold(1)
-                .withFailureThreshold(3).endReadinessProbe()
-                .withVolumeMounts(
-                        new VolumeMountBuilder().withName(CONFIG_VOLUME).withMountPath(SshdLayout.CONFIG_DIR)
-                                .withReadOnly(true).build(),
-                        new VolumeMountBuilder().withName(STATE_VOLUME).withMountPath(SshdLayout.STATE_DIR).build())
-                // the entrypoint ends the session from inside the pod and says why in its termination message
-                .withEnv(new EnvVarBuilder().withName("TUNNEL_IDLE_TIMEOUT_SECONDS")
-                                .withValue(String.valueOf(plan.idleTimeoutSeconds())).build(),
-                        new EnvVarBuilder().withName("TUNNEL_END_ON_DISCONNECT")
-                                .withValue(String.valueOf(plan.endOnDisconnect())).build())
-                .withTerminationMessagePolicy("File")
-                .build();
-
+        var metadata = SessionLabels.metadata(session, SessionLabels.sshdName(session));
+        if (plan.isShell()) {
+            metadata.setAnnotations(plan.shell().annotations());
+        }
         return new DeploymentBuilder()
-                .withMetadata(SessionLabels.metadata(session, SessionLabels.sshdName(session)))
+                .withMetadata(metadata)
                 .withNewSpec()
                 .withReplicas(1)
                 .withNewStrategy().withType("Recreate").endStrategy()
@@ -94,27 +79,160 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
                 .withNewTemplate()
                 .withNewMetadata().withLabels(SessionLabels.of(session))
                 .withAnnotations(Map.of(SessionLabels.CONFIG_HASH, configHash(context))).endMetadata()
-                .withNewSpec()
-                .withAutomountServiceAccountToken(false)
-                .withEnableServiceLinks(false)
-                .withSecurityContext(new PodSecurityContextBuilder()
-                        .withRunAsNonRoot(true).withRunAsUser(uid).withRunAsGroup(uid).withFsGroup(uid)
-                        .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
-                        .build())
-                .withContainers(container)
-                .withVolumes(
-                        new VolumeBuilder().withName(CONFIG_VOLUME).withNewSecret()
-                                .withSecretName(SessionLabels.secretName(session))
-                                .withDefaultMode(SECRET_MODE)
-                                .withItems(item(SshdLayout.SSHD_CONFIG), item(SshdLayout.HOST_KEY),
-                                        item(SshdLayout.AUTHORIZED_KEYS))
-                                .endSecret().build(),
-                        new VolumeBuilder().withName(STATE_VOLUME).withNewEmptyDir().withMedium("Memory")
-                                .withSizeLimit(new Quantity("1Mi")).endEmptyDir().build())
-                .endSpec()
+                .withSpec(plan.isShell() ? shellPod(session, plan) : tunnelPod(session, plan))
                 .endTemplate()
                 .endSpec()
                 .build();
+    }
+
+    /** Tunnel mode: our sshd image, as its own user. */
+    private static PodSpec tunnelPod(TunnelSession session, SessionPlan plan) {
+        long uid = SshdLayout.UID;
+        var container = sshdContainer(CONTAINER, plan.sshdImage(), uid, uid)
+                .withResources(new ResourceRequirementsBuilder()
+                        .withRequests(Map.of("cpu", new Quantity("10m"), "memory", new Quantity("16Mi")))
+                        .withLimits(Map.of("cpu", new Quantity("500m"), "memory", new Quantity("64Mi"),
+                                "ephemeral-storage", new Quantity("16Mi")))
+                        .build())
+                .withVolumeMounts(configMount(), stateMount())
+                .withEnv(watcherEnv(plan))
+                .build();
+        return new PodSpecBuilder()
+                .withAutomountServiceAccountToken(false)
+                .withEnableServiceLinks(false)
+                .withSecurityContext(podSecurity(uid, uid, uid, List.of()))
+                .withContainers(container)
+                .withVolumes(configVolume(session), stateVolume(false))
+                .build();
+    }
+
+    /**
+     * Shell mode: the app's image runs our bundled sshd (copied by an init container from our image into an
+     * emptyDir) instead of the app's command, with the app's environment, config volumes (read-only), working
+     * directory, resources and user; never a service account token.
+     */
+    private static PodSpec shellPod(TunnelSession session, SessionPlan plan) {
+        ShellSource shell = plan.shell();
+        var bundle = new ContainerBuilder()
+                .withName(BUNDLE_CONTAINER)
+                .withImage(plan.sshdImage())
+                .withImagePullPolicy("IfNotPresent")
+                .withCommand("cp", "-a", BUNDLE_IN_IMAGE + "/.", BUNDLE_DIR + "/")
+                .withSecurityContext(containerSecurity(SshdLayout.UID, (long) SshdLayout.UID))
+                .withResources(new ResourceRequirementsBuilder()
+                        .withRequests(Map.of("cpu", new Quantity("10m"), "memory", new Quantity("16Mi")))
+                        .withLimits(Map.of("cpu", new Quantity("500m"), "memory", new Quantity("64Mi")))
+                        .build())
+                .withVolumeMounts(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath(BUNDLE_DIR).build())
+                .withTerminationMessagePolicy("FallbackToLogsOnError")
+                .build();
+
+        List<EnvVar> env = new ArrayList<>(shell.env());
+        env.addAll(watcherEnv(plan));
+        env.addAll(List.of(env("TUNNEL_CONFIG_DIR", SshdLayout.CONFIG_DIR), env("TUNNEL_STATE_DIR", SshdLayout.STATE_DIR),
+                env("TUNNEL_SSHD_PORT", String.valueOf(SshdLayout.PORT)), env("TUNNEL_SHELL", ""),
+                env("TUNNEL_PROC_NET", "/proc/net"), env("TUNNEL_MONITOR_INTERVAL", "1"),
+                env("TERMINATION_LOG", "/dev/termination-log")));
+        List<VolumeMount> mounts = new ArrayList<>(shell.mounts());
+        mounts.add(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath(BUNDLE_DIR).withReadOnly(true).build());
+        mounts.add(configMount());
+        mounts.add(stateMount());
+        List<Volume> volumes = new ArrayList<>(shell.volumes());
+        volumes.addAll(List.of(configVolume(session), stateVolume(true),
+                new VolumeBuilder().withName(BUNDLE_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("64Mi"))
+                        .endEmptyDir().build()));
+        if (shell.mounts().stream().noneMatch(m -> "/tmp".equals(m.getMountPath()))) {
+            // the root filesystem is read-only: scripts still find a /tmp
+            mounts.add(new VolumeMountBuilder().withName(TMP_VOLUME).withMountPath("/tmp").build());
+            volumes.add(new VolumeBuilder().withName(TMP_VOLUME).withNewEmptyDir().withSizeLimit(new Quantity("256Mi"))
+                    .endEmptyDir().build());
+        }
+        var container = sshdContainer(ShellSource.SHELL_CONTAINER, shell.image(), shell.runAsUser(), shell.runAsGroup())
+                .withCommand(BUNDLE_DIR + "/busybox", "sh", BUNDLE_DIR + "/bundle-sshd")
+                .withWorkingDir(shell.workingDir())
+                .withEnv(env)
+                .withEnvFrom(shell.envFrom())
+                .withResources(shell.resources())
+                .withVolumeMounts(mounts)
+                .build();
+        return new PodSpecBuilder()
+                .withAutomountServiceAccountToken(false)
+                .withEnableServiceLinks(false)
+                .withSecurityContext(podSecurity(shell.runAsUser(), shell.runAsGroup(), shell.fsGroup(),
+                        shell.supplementalGroups()))
+                .withImagePullSecrets(shell.imagePullSecrets().isEmpty() ? null : shell.imagePullSecrets())
+                .withNodeSelector(shell.nodeSelector().isEmpty() ? null : shell.nodeSelector())
+                .withInitContainers(bundle)
+                .withContainers(container)
+                .withVolumes(volumes)
+                .build();
+    }
+
+    /** The container that runs sshd, in either mode: restricted, read-only root, probed on the sshd port. */
+    private static ContainerBuilder sshdContainer(String name, String image, long uid, Long gid) {
+        return new ContainerBuilder()
+                .withName(name)
+                .withImage(image)
+                .withImagePullPolicy("IfNotPresent")
+                .addNewPort().withName("ssh").withContainerPort(SshdLayout.PORT).withProtocol("TCP").endPort()
+                .withSecurityContext(containerSecurity(uid, gid))
+                .withNewReadinessProbe().withNewTcpSocket().withPort(new IntOrString(SshdLayout.PORT)).endTcpSocket()
+                // written out although they are the API server's defaults: a defaulted 1 shows in JOSDK's diff as a
+                // "copy" from spec.replicas, not as an addition, and the Deployment would be updated on every pass
+                .withInitialDelaySeconds(1).withPeriodSeconds(5).withTimeoutSeconds(1).withSuccessThreshold(1)
+                .withFailureThreshold(3).endReadinessProbe()
+                .withTerminationMessagePolicy("File");
+    }
+
+    private static SecurityContext containerSecurity(long uid, Long gid) {
+        return new SecurityContextBuilder()
+                .withRunAsNonRoot(true).withRunAsUser(uid).withRunAsGroup(gid)
+                .withAllowPrivilegeEscalation(false).withPrivileged(false)
+                .withReadOnlyRootFilesystem(true)
+                .withNewCapabilities().withDrop("ALL").endCapabilities()
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .build();
+    }
+
+    private static PodSecurityContext podSecurity(long uid, Long gid, long fsGroup, List<Long> supplementalGroups) {
+        return new PodSecurityContextBuilder()
+                .withRunAsNonRoot(true).withRunAsUser(uid).withRunAsGroup(gid).withFsGroup(fsGroup)
+                .withSupplementalGroups(supplementalGroups.isEmpty() ? null : supplementalGroups)
+                .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
+                .build();
+    }
+
+    /** The entrypoint ends the session from inside the pod and says why in its termination message. */
+    private static List<EnvVar> watcherEnv(SessionPlan plan) {
+        return List.of(env("TUNNEL_IDLE_TIMEOUT_SECONDS", String.valueOf(plan.idleTimeoutSeconds())),
+                env("TUNNEL_END_ON_DISCONNECT", String.valueOf(plan.endOnDisconnect())));
+    }
+
+    private static EnvVar env(String name, String value) {
+        return new EnvVarBuilder().withName(name).withValue(value).build();
+    }
+
+    private static VolumeMount configMount() {
+        return new VolumeMountBuilder().withName(CONFIG_VOLUME).withMountPath(SshdLayout.CONFIG_DIR).withReadOnly(true)
+                .build();
+    }
+
+    private static VolumeMount stateMount() {
+        return new VolumeMountBuilder().withName(STATE_VOLUME).withMountPath(SshdLayout.STATE_DIR).build();
+    }
+
+    private static Volume configVolume(TunnelSession session) {
+        return new VolumeBuilder().withName(CONFIG_VOLUME).withNewSecret()
+                .withSecretName(SessionLabels.secretName(session))
+                .withDefaultMode(SECRET_MODE)
+                .withItems(item(SshdLayout.SSHD_CONFIG), item(SshdLayout.HOST_KEY), item(SshdLayout.AUTHORIZED_KEYS))
+                .endSecret().build();
+    }
+
+    /** In memory: the keys are copied here. A shell's home is here too, hence a little more room. */
+    private static Volume stateVolume(boolean shell) {
+        return new VolumeBuilder().withName(STATE_VOLUME).withNewEmptyDir().withMedium("Memory")
+                .withSizeLimit(new Quantity(shell ? "16Mi" : "1Mi")).endEmptyDir().build();
     }
 
     private static KeyToPath item(String key) {

@@ -1,5 +1,6 @@
 package io.tunnelops.session.resources;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -22,7 +23,7 @@ import io.tunnelops.ssh.SshdLayout;
 
 /**
  * Default deny around the sshd pod: ingress only to the sshd port (from access.sourceRanges when given), egress
- * only to the target's ports and to cluster DNS.
+ * only to the target's ports (a shell: to the destinations its policy lists) and to cluster DNS.
  */
 @KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR))
 public class SshdNetworkPolicy extends CRUDKubernetesDependentResource<NetworkPolicy, TunnelSession> {
@@ -51,9 +52,16 @@ public class SshdNetworkPolicy extends CRUDKubernetesDependentResource<NetworkPo
                 .withNewPodSelector().withMatchLabels(SessionLabels.sshdPodSelector(session)).endPodSelector()
                 .withPolicyTypes("Ingress", "Egress")
                 .withIngress(ingress)
-                .withEgress(targetEgress(plan.egress()), dnsEgress())
+                .withEgress(egress(plan))
                 .endSpec()
                 .build();
+    }
+
+    /** The target's (or, for a shell, its policy's destinations'), then DNS. */
+    private static List<NetworkPolicyEgressRule> egress(SessionPlan plan) {
+        List<NetworkPolicyEgressRule> rules = new ArrayList<>(plan.egress().stream().map(SshdNetworkPolicy::targetEgress).toList());
+        rules.add(dnsEgress());
+        return rules;
     }
 
     private static NetworkPolicyEgressRule targetEgress(SessionPlan.TargetEgress egress) {
