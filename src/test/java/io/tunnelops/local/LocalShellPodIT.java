@@ -123,6 +123,7 @@ class LocalShellPodIT {
         shell.getOutputStream().write(("""
                 echo "SHELL-IS:$0:$(tty)"
                 echo "UID-IS:$(id -u):$(id -g)"
+                echo "HOST-IS:$(hostname)"
                 echo "APP-IS:$APP_GREETING:$DATABASE_HOST:$DB_PASSWORD:$GREETING_TO"
                 echo "WRAPPER-VARIABLES:$(env | grep -c -E '^(LD_|NSS_WRAPPER_|TUNNEL_)')"
                 exit
@@ -137,6 +138,7 @@ class LocalShellPodIT {
                 + " image registry.example/app01:1.2"), output);
         assertTrue(output.matches("(?s).*\nSHELL-IS:-?(/bin/)?bash:/dev/pts/\\d+\n.*"), output);
         assertTrue(output.contains("\nUID-IS:" + UID + ":" + UID + "\n"), output);
+        assertTrue(output.contains("\nHOST-IS:shell1-sshd-local\n"), output);
         assertTrue(output.contains("\nAPP-IS:hello:db.example:s3cret:hello, db.example\n"), output);
         assertTrue(output.contains("\nWRAPPER-VARIABLES:0\n"), output);
 

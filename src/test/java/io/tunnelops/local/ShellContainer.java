@@ -38,7 +38,8 @@ import io.tunnelops.ssh.SshdLayout;
  * bundle is made of), as the pod's user (runAsUser/runAsGroup/fsGroup, never root), with no capabilities and
  * no_new_privs, the container's environment (literal values, ConfigMap and Secret references, a few field
  * references), the rendered sshd_config from the Secret (paths remapped), in the pod's network namespace, with a
- * private /etc/hosts, /tmp and /etc/motd in a mount namespace of its own. The login shell is the host's /bin/bash.
+ * private /etc/hosts, /tmp and /etc/motd in a mount namespace of its own, and the pod's name as hostname. The login
+ * shell is the host's /bin/bash.
  *
  * <p>What a pod has and this cannot give: the app's image (programs and files are the host's), a read-only root
  * filesystem (the user may write wherever the host's modes allow its uid), the app's volumes at their mount paths
@@ -124,6 +125,14 @@ public final class ShellContainer {
         long uid = runAsUser(pod, container);
         long gid = runAsGroup(pod, container, uid);
         Long fsGroup = pod.getSecurityContext() == null ? null : pod.getSecurityContext().getFsGroup();
+        // the kubelet's supplementary groups: fsGroup and supplementalGroups
+        List<String> groups = new ArrayList<>();
+        if (fsGroup != null) {
+            groups.add(String.valueOf(fsGroup));
+        }
+        if (pod.getSecurityContext() != null && pod.getSecurityContext().getSupplementalGroups() != null) {
+            pod.getSecurityContext().getSupplementalGroups().forEach(g -> groups.add(String.valueOf(g)));
+        }
         if (uid == 0) {
             throw new ContainerConfigException("local mode never runs a Shell pod as root: runAsUser is 0 or unset");
         }
@@ -162,12 +171,15 @@ public final class ShellContainer {
         volumeNotes.forEach(note -> LOG.infof("local mode: %s/%s: %s", objects.namespace(), objects.podName(), note));
 
         List<String> command = new ArrayList<>(inPodNetwork);
-        command.addAll(List.of("unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
+        // a pod's hostname is its name: a UTS namespace of its own, so this machine's name stays as it is
+        String hostname = objects.podName().length() > 63 ? objects.podName().substring(0, 63) : objects.podName();
+        command.addAll(List.of("unshare", "--mount", "--uts", "--propagation", "private", "--", "/bin/sh", "-c",
                 "mount --bind \"$0\" /etc/hosts && mount --bind \"$1\" /tmp"
-                        + " && { [ ! -f /etc/motd ] || mount --bind \"$2\" /etc/motd; } && shift 2 && exec \"$@\"",
-                dir.resolve("hosts").toString(), tmp.toString(), dir.resolve("motd").toString(),
+                        + " && { [ ! -f /etc/motd ] || mount --bind \"$2\" /etc/motd; }"
+                        + " && echo \"$3\" > /proc/sys/kernel/hostname && shift 3 && exec \"$@\"",
+                dir.resolve("hosts").toString(), tmp.toString(), dir.resolve("motd").toString(), hostname,
                 "setpriv", "--reuid=" + uid, "--regid=" + gid,
-                fsGroup == null ? "--clear-groups" : "--groups=" + fsGroup,
+                groups.isEmpty() ? "--clear-groups" : "--groups=" + String.join(",", groups),
                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", "env", "-i"));
         environment.forEach((name, value) -> command.add(name + "=" + value));
         // the pod's paths, remapped into the pod's directory (the mount namespace only replaces files that exist)
