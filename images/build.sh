@@ -1,11 +1,13 @@
 #!/bin/sh
 # Builds our images from our own Dockerfiles without a Docker engine (issue 9): buildah, and a local Debian base made
 # with debootstrap, since no base image can be pulled. Run as root from anywhere; everything goes under target/images.
-#   images/build.sh            the sshd image (ghcr.io/tunnelops/sshd:0.1.0) and its OCI archive
+#   images/build.sh            the sshd image (ghcr.io/tunnelops/sshd:0.1.0), the Shell mode toolbox image
+#                              (ghcr.io/tunnelops/shell-toolbox:0.1.0) and their OCI archives
 #   images/build.sh operator   also the operator image (needs Maven Central from inside the build; slow)
 # Environment:
 #   MIRROR      Debian mirror for debootstrap (default: the first URIs/deb line of /etc/apt/sources.list*)
 #   SSHD_IMAGE  default ghcr.io/tunnelops/sshd:0.1.0
+#   TOOLBOX_IMAGE   default ghcr.io/tunnelops/shell-toolbox:0.1.0
 #   OPERATOR_IMAGE  default ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT
 #   REBUILD_BASE=1  rebuild the local base even if it exists
 #   LOCAL_CA_DIR    CAs (*.crt) added to the operator's build-stage base only (default /usr/local/share/ca-certificates)
@@ -19,6 +21,7 @@ BASE_IMAGE=localhost/debian:bookworm-slim
 JRE_BASE_IMAGE=localhost/debian-jre17:bookworm
 JDK_BASE_IMAGE=localhost/debian-jdk17:bookworm
 SSHD_IMAGE=${SSHD_IMAGE:-ghcr.io/tunnelops/sshd:0.1.0}
+TOOLBOX_IMAGE=${TOOLBOX_IMAGE:-ghcr.io/tunnelops/shell-toolbox:0.1.0}
 OPERATOR_IMAGE=${OPERATOR_IMAGE:-ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT}
 LOCAL_CA_DIR=${LOCAL_CA_DIR:-/usr/local/share/ca-certificates}
 # --layers: cache each step like docker build does, so a warm build skips apt-get and Maven's downloads
@@ -135,6 +138,15 @@ build_sshd() {
     archive "$SSHD_IMAGE" "$OUT/sshd.tar" "$old"
 }
 
+# Shell mode's image when a session names no Deployment: a plain image of tools; the sshd comes from the sshd image's bundle
+build_toolbox() {
+    old=$(buildah images --quiet --noheading "$TOOLBOX_IMAGE" 2>/dev/null || true)
+    say "building $TOOLBOX_IMAGE from images/toolbox"
+    $BUD --build-arg BASE="$BASE_IMAGE" -t "$TOOLBOX_IMAGE" "$ROOT/images/toolbox" > "$OUT/toolbox-build.log" 2>&1 \
+        || die "toolbox build failed, see $OUT/toolbox-build.log"
+    archive "$TOOLBOX_IMAGE" "$OUT/toolbox.tar" "$old"
+}
+
 build_operator() {
     build_java_bases
     old=$(buildah images --quiet --noheading "$OPERATOR_IMAGE" 2>/dev/null || true)
@@ -152,5 +164,6 @@ build_operator() {
 
 build_base
 build_sshd
+build_toolbox
 if [ "${1:-}" = operator ]; then build_operator; fi
 say "done"

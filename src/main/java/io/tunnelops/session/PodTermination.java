@@ -27,7 +27,7 @@ public final class PodTermination {
         return pods.stream()
                 .filter(p -> p.getStatus() != null && p.getStatus().getContainerStatuses() != null)
                 .flatMap(p -> p.getStatus().getContainerStatuses().stream())
-                .filter(c -> SshdDeployment.CONTAINER.equals(c.getName()))
+                .filter(c -> SshdDeployment.CONTAINERS.contains(c.getName()))
                 .flatMap(PodTermination::terminations)
                 .map(PodTermination::parse)
                 .flatMap(Optional::stream)

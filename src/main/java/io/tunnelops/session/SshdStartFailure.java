@@ -31,6 +31,8 @@ public final class SshdStartFailure {
     static final Set<String> STUCK = Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
             "RegistryUnavailable", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
             "CrashLoopBackOff", "PreStartHookError", "PostStartHookError");
+    /** How the Shell bundle's start script begins its termination message when the app's image cannot run it. */
+    static final String BUNDLE_UNUSABLE = "BundleUnusable:";
     /** Kubelet and controller messages can be long; a condition message is for a person. */
     static final int MAX_DETAIL = 400;
 
@@ -53,8 +55,10 @@ public final class SshdStartFailure {
         if ("Failed".equals(status.getPhase())) {
             return Optional.of(name + " failed: " + detail(status.getReason(), status.getMessage()));
         }
-        Optional<String> container = Stream.ofNullable(status.getContainerStatuses()).flatMap(Collection::stream)
-                .filter(c -> SshdDeployment.CONTAINER.equals(c.getName()))
+        // a shell's init container (the bundle's copy) first: while it is stuck, the shell waits in PodInitializing
+        Optional<String> container = Stream.concat(Stream.ofNullable(status.getInitContainerStatuses()).flatMap(Collection::stream),
+                        Stream.ofNullable(status.getContainerStatuses()).flatMap(Collection::stream))
+                .filter(c -> SshdDeployment.CONTAINERS.contains(c.getName()))
                 .map(c -> ofContainer(name, c))
                 .flatMap(Optional::stream)
                 .findFirst();
@@ -78,9 +82,12 @@ public final class SshdStartFailure {
             // the kubelet's own message names a growing back-off: the last exit says more and stays the same
             ContainerStateTerminated last = container.getLastState() == null ? null
                     : container.getLastState().getTerminated();
+            // a shell's start script says why the app's image cannot run the bundle (another CPU architecture)
+            String unusable = last == null || last.getMessage() == null || !last.getMessage().startsWith(BUNDLE_UNUSABLE)
+                    ? "" : "; " + clip(last.getMessage());
             return Optional.of(prefix + "CrashLoopBackOff: the sshd keeps exiting" + (last == null ? ""
                     : "; last exit code " + last.getExitCode()
-                            + (last.getReason() == null ? "" : " (" + last.getReason() + ")")));
+                            + (last.getReason() == null ? "" : " (" + last.getReason() + ")")) + unusable);
         }
         return Optional.of(prefix + detail(waiting.getReason(), waiting.getMessage()));
     }

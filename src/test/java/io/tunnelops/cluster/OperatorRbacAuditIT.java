@@ -196,6 +196,44 @@ class OperatorRbacAuditIT {
         System.out.println("denied: " + denied.getStatus().getConditions().get(0).getMessage());
         ClusterFixtures.assertNothingLeft(ns, "denied");
 
+        // a shell in an app's environment: the operator reads the app's Deployment once (get), never writes it
+        String shellNs = cluster.namespace("rbac-shell");
+        apply(shellNs, """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: app01}
+                spec:
+                  replicas: 0
+                  selector: {matchLabels: {app: app01}}
+                  template:
+                    metadata: {labels: {app: app01}}
+                    spec:
+                      containers: [{name: app, image: tunnelops.local/app01:1, env: [{name: APP_MODE, value: audit}]}]
+                """);
+        apply(shellNs, """
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelPolicy
+                metadata: {name: shells}
+                spec:
+                  modes: [Shell]
+                  shellApps: {deployments: [app01]}
+                """);
+        apply(shellNs, """
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata: {name: app-shell}
+                spec:
+                  mode: Shell
+                  shell: {fromDeployment: app01}
+                """);
+        TunnelSession shell = await().atMost(60, TimeUnit.SECONDS).until(() -> session(shellNs, "app-shell"),
+                s -> s != null && s.getStatus() != null && s.getStatus().getShell() != null);
+        assertEquals("tunnelops.local/app01:1", shell.getStatus().getShell().getImage());
+        assertEquals(1L, admin.apps().deployments().inNamespace(shellNs).withName("app01").get().getMetadata()
+                .getGeneration(), "the app is never written");
+        admin.resources(TunnelSession.class).inNamespace(shellNs).withName("app-shell").delete();
+        await().atMost(60, TimeUnit.SECONDS).until(() -> session(shellNs, "app-shell") == null);
+
         // owner references as the operator sets them (blockOwnerDeletion decides what the admission plugin checks)
         List<OwnerReference> owners = admin.apps().deployments().inNamespace(ns).withName("pg-sshd").get().getMetadata()
                 .getOwnerReferences();

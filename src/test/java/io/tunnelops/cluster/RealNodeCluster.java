@@ -29,8 +29,12 @@ public final class RealNodeCluster implements AutoCloseable {
     public static final String OPERATOR_NAMESPACE = "tunnel-operator";
     public static final String OPERATOR_IMAGE = "ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT";
     public static final String SSHD_IMAGE = RealCluster.SSHD_IMAGE;
+    /** Shell mode's image when a session names no Deployment (images/toolbox). */
+    public static final String TOOLBOX_IMAGE = "ghcr.io/tunnelops/shell-toolbox:0.1.0";
     /** Built by cluster/node/images.sh and imported by up.sh: a static busybox, for echo targets and probes. */
     public static final String BUSYBOX_IMAGE = "tunnel.local/busybox:1.35";
+    /** Our images' OCI archives in target/images (images/build.sh), imported into the node's containerd. */
+    private static final List<String> ARCHIVES = List.of("sshd", "operator", "toolbox");
 
     private static RealNodeCluster shared;
 
@@ -89,7 +93,7 @@ public final class RealNodeCluster implements AutoCloseable {
             System.out.println("real cluster: building the Kubernetes binaries (cluster/build.sh; about 9 min the first time)");
             cluster.run(Duration.ofMinutes(40), "bash", cluster.project.resolve("cluster/build.sh").toString());
         }
-        if (!Files.isRegularFile(cluster.imageArchive("operator"))) {
+        if (!ARCHIVES.stream().allMatch(image -> Files.isRegularFile(cluster.imageArchive(image)))) {
             System.out.println("real cluster: building our images (images/build.sh operator; several minutes the first time)");
             cluster.run(Duration.ofMinutes(40), cluster.project.resolve("images/build.sh").toString(), "operator");
         }
@@ -110,7 +114,7 @@ public final class RealNodeCluster implements AutoCloseable {
 
     private void start() {
         long begin = System.nanoTime();
-        for (String image : List.of("sshd", "operator")) {
+        for (String image : ARCHIVES) {
             if (!Files.isRegularFile(imageArchive(image))) {
                 throw new IllegalStateException(imageArchive(image) + " is missing: `images/build.sh operator` builds it "
                         + "(Maven runs it before the integration tests)");
@@ -126,7 +130,7 @@ public final class RealNodeCluster implements AutoCloseable {
         Path adminKubeconfig = Path.of(env.get("KUBECONFIG"));
         admin = new KubernetesClientBuilder().withConfig(RealCluster.adminConfig(adminKubeconfig)).build();
         kubectl = new Kubectl(Path.of(env.get("BIN"), "kubectl"), adminKubeconfig, dir.resolve("kube-cache"));
-        for (String image : List.of("sshd", "operator")) {
+        for (String image : ARCHIVES) {
             ctr("images", "import", imageArchive(image).toString());
         }
         long imported = System.nanoTime();

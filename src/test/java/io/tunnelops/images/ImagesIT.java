@@ -6,18 +6,26 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.StreamSupport;
+
+import com.sun.net.httpserver.HttpServer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,18 +55,24 @@ import io.tunnelops.testing.TcpProbe;
  * pre-integration-test), loaded into a private containerd from their OCI archives and run by runc: never pulled.
  * The sshd image runs as its Deployment runs it (image user, read-only root, the Secret's items read-only with their
  * modes, an emptyDir for state, no capabilities, default seccomp); the operator image as the chart's pod (a token of
- * its ServiceAccount), against the real API server of {@link RealCluster}. Sizes are printed to the test output.
+ * its ServiceAccount), against the real API server of {@link RealCluster}; Shell mode's toolbox (issue 10) as a Shell pod
+ * runs it. Sizes are printed to the test output.
  */
 class ImagesIT {
 
     static final Path PROJECT = Path.of("").toAbsolutePath();
     static final Path IMAGES = PROJECT.resolve("target/images");
-    static final String SSHD_IMAGE = RealCluster.SSHD_IMAGE;
-    static final String OPERATOR_IMAGE = "ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT";
+    // the names images/build.sh gave (its environment: engineers sharing buildah's storage build under tags of their own)
+    static final String SSHD_IMAGE = System.getenv().getOrDefault("SSHD_IMAGE", RealCluster.SSHD_IMAGE);
+    static final String OPERATOR_IMAGE = System.getenv().getOrDefault("OPERATOR_IMAGE",
+            "ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT");
+    static final String TOOLBOX_IMAGE = System.getenv().getOrDefault("TOOLBOX_IMAGE", "ghcr.io/tunnelops/shell-toolbox:0.1.0");
     static final String ENTRYPOINT = "/usr/local/bin/tunnel-sshd";
     static final String UID_GID = SshdLayout.UID + ":" + SshdLayout.UID;
     /** The sshd image is Debian's openssh-server and procps on a slim base; 97 MB when this was written. */
     static final long SSHD_IMAGE_LIMIT = 150L * 1000 * 1000;
+    /** Shell mode's toolbox: the slim base plus curl, knot-dnsutils, psql, netcat, iproute2, procps, less; 104 MB. */
+    static final long TOOLBOX_IMAGE_LIMIT = 150L * 1000 * 1000;
 
     static ContainerRuntime runtime;
     static Path work;
@@ -66,7 +80,7 @@ class ImagesIT {
     @BeforeAll
     static void loadImages() throws IOException {
         assertEquals(0L, new com.sun.security.auth.module.UnixSystem().getUid(), "containerd and runc need root");
-        for (String archive : List.of("sshd.tar", "operator.tar")) {
+        for (String archive : List.of("sshd.tar", "operator.tar", "toolbox.tar")) {
             assertTrue(Files.isRegularFile(IMAGES.resolve(archive)), IMAGES.resolve(archive)
                     + " is missing: the build makes it in pre-integration-test (images/build.sh operator)");
         }
@@ -77,8 +91,9 @@ class ImagesIT {
         long begin = System.nanoTime();
         List<String> imported = new java.util.ArrayList<>(runtime.importArchive(IMAGES.resolve("sshd.tar")));
         imported.addAll(runtime.importArchive(IMAGES.resolve("operator.tar")));
+        imported.addAll(runtime.importArchive(IMAGES.resolve("toolbox.tar")));
         System.out.printf("images imported into containerd in %d ms: %s%n", (System.nanoTime() - begin) / 1_000_000, imported);
-        assertTrue(runtime.images().containsAll(List.of(SSHD_IMAGE, OPERATOR_IMAGE)), "imported: " + runtime.images());
+        assertTrue(runtime.images().containsAll(List.of(SSHD_IMAGE, OPERATOR_IMAGE, TOOLBOX_IMAGE)), "imported: " + runtime.images());
     }
 
     @AfterAll
@@ -194,6 +209,127 @@ class ImagesIT {
                     sshd.stop(Duration.ofSeconds(5));
                 }
             }
+        }
+    }
+
+    @Test
+    void toolboxImageIsSmallNonRootAndHasNoSetuidFiles() {
+        OciArchive image = OciArchive.read(IMAGES.resolve("toolbox.tar"));
+        assertEquals(UID_GID, image.runConfig().path("User").asText());
+        assertEquals(List.of(), image.setuidOrSetgidFiles(), "nothing in the toolbox is setuid or setgid");
+        // control: the sshd image, on the same Debian base and not stripped, still has Debian's setuid su
+        List<String> sshdSetuid = OciArchive.read(IMAGES.resolve("sshd.tar")).setuidOrSetgidFiles();
+        assertTrue(sshdSetuid.contains("usr/bin/su"), "the check finds setuid files where there are some: " + sshdSetuid);
+        List<String> files = image.regularFiles();
+        assertEquals(List.of(), files.stream().filter(p -> p.startsWith("usr/share/man/")).toList(), "no man pages");
+        assertEquals(List.of(), files.stream().filter(p -> p.startsWith("usr/share/doc/") && !p.endsWith("/copyright")).toList(),
+                "no documentation but the licenses");
+        assertEquals(List.of(), files.stream().filter(p -> p.startsWith("var/lib/apt/lists/")).toList(), "no apt lists");
+        assertTrue(files.contains("usr/share/doc/postgresql-client-15/copyright"), "psql's license travels with it");
+
+        long uncompressed = image.uncompressedLayerBytes();
+        System.out.printf("toolbox image %s: %.1f MB uncompressed (%d layers), %.1f MB compressed layers, OCI archive %.1f MB%n",
+                TOOLBOX_IMAGE, uncompressed / 1e6, image.layerCount(), image.compressedLayerBytes() / 1e6,
+                image.archiveBytes() / 1e6);
+        assertTrue(uncompressed < TOOLBOX_IMAGE_LIMIT, "the toolbox image grew to " + uncompressed / 1_000_000 + " MB");
+    }
+
+    @Test
+    void theToolboxsToolsWorkAsUid10001() throws Exception {
+        HttpServer http = HttpServer.create(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0), 0);
+        http.createContext("/probe", exchange -> {
+            byte[] body = "hello from the test's HTTP server\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        http.start();
+        int closedPort = TcpProbe.freeLoopbackPort();
+        try (DnsResponder dns = new DnsResponder(new byte[] {127, 0, 0, 7})) {
+            int httpPort = http.getAddress().getPort();
+            String probe = """
+                    echo "user $(id -u):$(id -g) $(id -un)"
+                    for tool in bash curl psql kdig nc ip ss ps less; do command -v "$tool" >/dev/null || echo "missing $tool"; done
+                    curl -sS --max-time 5 http://127.0.0.1:%1$d/probe
+                    kdig @127.0.0.1 -p %2$d +notcp +short +time=3 +retry=0 db.team-a.test A
+                    nc -z -w 3 127.0.0.1 %1$d && echo "nc connected"
+                    psql -h 127.0.0.1 -p %3$d -U app -c 'select 1' 2>&1
+                    echo "probe ended"
+                    """.formatted(httpPort, dns.port(), closedPort);
+            // as a Shell pod runs the image: its user, read-only root, no capabilities; host network for the servers above
+            ContainerRuntime.Result toolbox = runtime.run(new RunSpec(TOOLBOX_IMAGE, "toolbox-tools").restricted()
+                    .readOnlyRoot().hostNetwork().args("bash", "-c", probe), Duration.ofSeconds(60));
+            List<String> lines = toolbox.output().lines().toList();
+            assertTrue(lines.contains("user 10001:10001 tunnel"), "the image's user, with a name: " + toolbox.output());
+            assertEquals(List.of(), lines.stream().filter(l -> l.startsWith("missing ")).toList(), toolbox.output());
+            assertTrue(lines.contains("hello from the test's HTTP server"), "curl: " + toolbox.output());
+            assertTrue(lines.contains("127.0.0.7"), "kdig asked the test's DNS server: " + toolbox.output());
+            assertTrue(lines.contains("nc connected"), "nc: " + toolbox.output());
+            assertTrue(toolbox.output().contains("port " + closedPort) && toolbox.output().contains("Connection refused"),
+                    "psql tried the server through libpq: " + toolbox.output());
+            assertTrue(lines.contains("probe ended"), toolbox.output());
+            System.out.println("toolbox tools: " + toolbox.output().strip().replace("\n", " | "));
+
+            // control: the same probe in the sshd image, which has none of these tools, finds each one missing
+            ContainerRuntime.Result sshd = runtime.run(new RunSpec(SSHD_IMAGE, "toolbox-tools-control").restricted()
+                    .readOnlyRoot().hostNetwork().args("bash", "-c", probe), Duration.ofSeconds(60));
+            List<String> missing = sshd.output().lines().filter(l -> l.startsWith("missing ")).toList();
+            assertEquals(List.of("missing curl", "missing psql", "missing kdig", "missing nc", "missing ip", "missing ss",
+                    "missing less"), missing, sshd.output());
+            assertFalse(sshd.output().contains("hello from the test's HTTP server"), sshd.output());
+        } finally {
+            http.stop(0);
+        }
+    }
+
+    /** Answers every DNS query over UDP on loopback with one A record: enough for a lookup tool to show it resolves. */
+    private static final class DnsResponder implements AutoCloseable {
+        private final DatagramSocket socket;
+        private final Thread thread;
+
+        DnsResponder(byte[] address) throws IOException {
+            socket = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+            thread = new Thread(() -> {
+                byte[] buffer = new byte[512];
+                while (!socket.isClosed()) {
+                    try {
+                        DatagramPacket query = new DatagramPacket(buffer, buffer.length);
+                        socket.receive(query);
+                        byte[] answer = answer(Arrays.copyOf(query.getData(), query.getLength()), address);
+                        socket.send(new DatagramPacket(answer, answer.length, query.getSocketAddress()));
+                    } catch (IOException | RuntimeException e) {
+                        // closed, or a query this responder does not understand: no answer
+                    }
+                }
+            }, "dns-responder");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
+
+        /** The query's header and question (its EDNS record dropped) and one answer naming the question's name. */
+        private static byte[] answer(byte[] query, byte[] address) {
+            int end = 12;
+            while (query[end] != 0) {
+                end += (query[end] & 0xff) + 1;
+            }
+            end += 1 + 4; // the root label, then type and class
+            ByteBuffer out = ByteBuffer.allocate(end + 16);
+            // id; QR, RD, RA, no error; one question, one answer, no authority or additional records
+            out.put(query, 0, 2).putShort((short) 0x8180).putShort((short) 1).putShort((short) 1).putShort((short) 0)
+                    .putShort((short) 0).put(query, 12, end - 12);
+            // the name as a pointer to the question's, type A, class IN, TTL 60 s, 4 bytes
+            out.putShort((short) 0xc00c).putShort((short) 1).putShort((short) 1).putInt(60).putShort((short) 4).put(address);
+            return out.array();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            socket.close();
+            thread.join(2000);
         }
     }
 

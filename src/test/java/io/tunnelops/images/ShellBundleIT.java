@@ -32,7 +32,8 @@ import io.tunnelops.testing.TcpProbe;
  * Shell pod would run it. An init container of our image copies the bundle into a shared directory (the emptyDir's
  * stand-in); the app's image then runs {@code <bundle>/busybox sh <bundle>/bundle-sshd} as uid 10001 with a read-only
  * root, no capabilities, the bundle mounted read-only, a state emptyDir and the credentials read-only. Images: our own
- * Debian base (glibc, bash) and a distroless-like image built here FROM scratch with one plain file (no shell, no libc).
+ * Debian base (glibc, bash), a distroless-like image built here FROM scratch with one plain file (no shell, no libc), and
+ * our Shell mode toolbox (images/toolbox).
  * The sshd_config is written here: the operator's Shell-mode renderer is the next step (BUNDLE-NOTES.md).
  */
 class ShellBundleIT {
@@ -53,6 +54,7 @@ class ShellBundleIT {
     static ContainerRuntime runtime;
     static Path work;
     static String sshdImage;
+    static String toolboxImage;
     static SshKeyPair hostKey;
     static SshKeyPair clientKey;
     static Path config;
@@ -69,6 +71,8 @@ class ShellBundleIT {
         runtime = ContainerRuntime.start(PROJECT.resolve("target/containerd-shell-it"));
         // whatever name images/build.sh gave it (SSHD_IMAGE)
         sshdImage = runtime.importArchive(IMAGES.resolve("sshd.tar")).get(0);
+        assertTrue(Files.isRegularFile(IMAGES.resolve("toolbox.tar")), "target/images/toolbox.tar is missing: images/build.sh");
+        toolboxImage = runtime.importArchive(IMAGES.resolve("toolbox.tar")).get(0);
 
         String debian = OpenSshTools.succeed("buildah", "from", DEBIAN_BASE).strip();
         try {
@@ -200,6 +204,35 @@ class ShellBundleIT {
                     "-R", "127.0.0.1:" + TcpProbe.freeLoopbackPort() + ":127.0.0.1:" + port), null, "");
             assertNotEquals(0, remote.exitCode(), remote.output());
             assertTrue(remote.output().contains("remote port forwarding failed"), remote.output());
+        } finally {
+            sshd.stop(Duration.ofSeconds(5));
+        }
+        assertTrue(sshd.output().contains("Accepted publickey for tunnel"), sshd.output());
+    }
+
+    /** Shell mode without fromDeployment: the same bundle in our toolbox image; bash is the login shell, its tools on PATH. */
+    @Test
+    void aShellInTheToolboxImage() throws Exception {
+        int port = TcpProbe.freeLoopbackPort();
+        Path knownHosts = knownHosts("toolbox", port);
+        ContainerRuntime.Container sshd = startShell(toolboxImage, "toolbox", port);
+        try {
+            sshd.awaitListening(port);
+            OpenSshTools.Result command = ssh(port, knownHosts, List.of(),
+                    "id -un; id -u; readlink /proc/$$/exe; for tool in curl psql kdig nc; do command -v $tool; done", "");
+            assertEquals(0, command.exitCode(), command.output() + "\nsshd:\n" + sshd.output());
+            List<String> lines = command.output().lines().toList();
+            // the image's own passwd entry: sessions run without the bundle's nss_wrapper
+            assertTrue(lines.contains("tunnel"), command.output());
+            assertTrue(lines.contains("10001"), command.output());
+            assertTrue(lines.contains("/usr/bin/bash"), "the toolbox's bash is the login shell: " + command.output());
+            assertTrue(lines.containsAll(List.of("/usr/bin/curl", "/usr/local/bin/psql", "/usr/bin/kdig", "/usr/bin/nc")),
+                    "the tools are on the session's PATH: " + command.output());
+
+            OpenSshTools.Result shellSession = ssh(port, knownHosts, List.of("-tt"), null,
+                    "psql --version\necho shell-$((6*7))\nexit\n");
+            assertTrue(shellSession.output().contains("psql (PostgreSQL) 15."), shellSession.output() + "\nsshd:\n" + sshd.output());
+            assertTrue(shellSession.output().contains("shell-42"), shellSession.output());
         } finally {
             sshd.stop(Duration.ofSeconds(5));
         }

@@ -5,6 +5,7 @@ import static io.tunnelops.testing.SessionFixtures.targetService;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -43,6 +44,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.tunnelops.ssh.Ed25519KeyGenerator;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.tunnelops.api.v1alpha1.SessionMode;
+import io.tunnelops.api.v1alpha1.ShellSpec;
+import io.tunnelops.api.v1alpha1.TunnelPolicy;
+import io.tunnelops.api.v1alpha1.TunnelSession;
 
 /** The sshd pods the operator creates meet the Pod Security Standard `restricted`, control by control. */
 @QuarkusTest
@@ -61,10 +67,33 @@ class SshdPodSecurityTest {
         client.resource(session(ns, "own-key").toService("postgres", 5432)
                 .authorizedKeys(Ed25519KeyGenerator.generate("bob@ci").publicKey()).build()).create();
 
-        for (String name : List.of("generated-sshd", "own-key-sshd")) {
+        // shells (in a namespace of their own: its policy would deny the tunnels above): in an app that runs as root
+        // with a hostPath and a token, none of which may reach the shell, and in the toolbox
+        String shellNs = ns + "-shell";
+        client.resource(new NamespaceBuilder().withNewMetadata().withName(shellNs).endMetadata().build()).create();
+        client.resource(rootApp(shellNs)).create();
+        client.resource(Serialization.unmarshal("""
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelPolicy
+                metadata: {name: shells, namespace: %s}
+                spec: {modes: [Shell], shellApps: {deployments: [rooted]}}
+                """.formatted(shellNs), TunnelPolicy.class)).create();
+        for (String shell : List.of("app-shell", "toolbox-shell")) {
+            TunnelSession session = session(shellNs, shell).build();
+            session.getSpec().setMode(SessionMode.Shell);
+            if (shell.equals("app-shell")) {
+                ShellSpec from = new ShellSpec();
+                from.setFromDeployment("rooted");
+                session.getSpec().setShell(from);
+            }
+            client.resource(session).create();
+        }
+
+        for (String name : List.of("generated-sshd", "own-key-sshd", "app-shell-sshd", "toolbox-shell-sshd")) {
+            String in = name.contains("shell") ? shellNs : ns;
             await().atMost(10, TimeUnit.SECONDS)
-                    .until(() -> client.apps().deployments().inNamespace(ns).withName(name).get() != null);
-            Deployment deployment = client.apps().deployments().inNamespace(ns).withName(name).get();
+                    .until(() -> client.apps().deployments().inNamespace(in).withName(name).get() != null);
+            Deployment deployment = client.apps().deployments().inNamespace(in).withName(name).get();
             var template = deployment.getSpec().getTemplate();
             PodSpec pod = template.getSpec();
             assertEquals(List.of(), PodSecurityRestricted.violations(pod, template.getMetadata().getAnnotations()), name);
@@ -72,14 +101,46 @@ class SshdPodSecurityTest {
             assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken(), name);
             assertEquals(Boolean.FALSE, pod.getEnableServiceLinks(), name);
             pod.getContainers().forEach(c -> assertEquals(Boolean.TRUE, c.getSecurityContext().getReadOnlyRootFilesystem()));
-            // and the pod never mounts the client's private key, only listed items of the Secret
-            pod.getVolumes().stream().filter(v -> v.getSecret() != null).forEach(v -> {
+            pod.getInitContainers().forEach(c -> assertEquals(Boolean.TRUE, c.getSecurityContext().getReadOnlyRootFilesystem()));
+            assertTrue(pod.getVolumes().stream().noneMatch(v -> v.getHostPath() != null
+                    || v.getProjected() != null && v.getProjected().getSources().stream()
+                            .anyMatch(p -> p.getServiceAccountToken() != null)), name + ": " + pod.getVolumes());
+            assertNull(pod.getServiceAccountName(), name);
+            // and the pod never mounts the client's private key, only listed items of the session's Secret
+            pod.getVolumes().stream().filter(v -> v.getSecret() != null && v.getSecret().getSecretName()
+                    .equals(name.replaceAll("-sshd$", "-ssh"))).forEach(v -> {
                 assertFalse(v.getSecret().getItems() == null || v.getSecret().getItems().isEmpty(),
                         "the whole Secret is mounted: " + v);
                 assertFalse(v.getSecret().getItems().stream().map(KeyToPath::getKey).anyMatch(k -> k.startsWith("id_")),
                         "a client key is mounted: " + v);
             });
         }
+    }
+
+    /** An app a shell may copy, run as root, with a node path and an API token mounted. */
+    private static Deployment rootApp(String ns) {
+        return Serialization.unmarshal("""
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: rooted, namespace: %s}
+                spec:
+                  selector: {matchLabels: {app: rooted}}
+                  template:
+                    metadata: {labels: {app: rooted}}
+                    spec:
+                      securityContext: {runAsUser: 0}
+                      containers:
+                      - name: app
+                        image: registry.example/rooted:1
+                        securityContext: {privileged: true, capabilities: {add: [NET_ADMIN]}}
+                        volumeMounts:
+                        - {name: logs, mountPath: /host/logs}
+                        - {name: token, mountPath: /var/run/secrets/token}
+                      volumes:
+                      - {name: logs, hostPath: {path: /var/log}}
+                      - name: token
+                        projected: {sources: [{serviceAccountToken: {path: token}}]}
+                """.formatted(ns), Deployment.class);
     }
 
     /** A restricted pod, like the operator's, for the checker's own tests to spoil one control at a time. */

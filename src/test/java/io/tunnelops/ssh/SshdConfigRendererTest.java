@@ -90,6 +90,39 @@ class SshdConfigRendererTest {
     }
 
     @Test
+    void opensshAcceptsTheShellConfigWithAShellAndSftpAndNoForwarding() throws Exception {
+        String rendered = SshdConfigRenderer.renderShell("team-a/app-shell");
+        Map<String, String> sshd = effectiveConfig(rendered);
+        Map<String, String> tunnel = effectiveConfig(SshdConfigRenderer.render(PG));
+
+        assertEquals("yes", sshd.get("disableforwarding"));
+        assertEquals("no", sshd.get("allowtcpforwarding"));
+        assertEquals("none", sshd.get("permitopen"));
+        assertEquals("none", sshd.get("permitlisten"));
+        assertEquals("no", sshd.get("allowagentforwarding"));
+        assertEquals("no", sshd.get("allowstreamlocalforwarding"));
+        assertEquals("no", sshd.get("x11forwarding"));
+        assertEquals("no", sshd.get("permittunnel"));
+        assertEquals("no", sshd.get("gatewayports"));
+        assertEquals("yes", sshd.get("permittty"));
+        assertEquals("4", sshd.get("maxsessions"));
+        assertEquals("sftp internal-sftp", sshd.get("subsystem"));
+        assertEquals("none", sshd.get("forcecommand"), "a shell runs what the user asks");
+        // the app's variables reach sessions through ~/.ssh/environment
+        assertEquals("yes", sshd.get("permituserenvironment"));
+        // everything else is the tunnel's: who may log in, how, and with which algorithms
+        for (String keyword : List.of("port", "hostkey", "authorizedkeysfile", "allowusers", "authenticationmethods",
+                "pubkeyauthentication", "passwordauthentication", "kbdinteractiveauthentication", "permitrootlogin",
+                "permitemptypasswords", "hostbasedauthentication", "strictmodes", "permituserrc", "maxauthtries",
+                "logingracetime", "clientaliveinterval", "clientalivecountmax", "hostkeyalgorithms", "kexalgorithms",
+                "ciphers", "macs", "pubkeyacceptedalgorithms", "loglevel", "compression", "usedns")) {
+            assertEquals(tunnel.get(keyword), sshd.get(keyword), keyword);
+        }
+        assertTrue(rendered.startsWith("# sshd_config of TunnelSession team-a/app-shell,"));
+        assertEquals(rendered, SshdConfigRenderer.renderShell("team-a/app-shell"), "deterministic");
+    }
+
+    @Test
     void exactlyOnePermitOpenLineWithExactlyTheTargets() {
         String rendered = SshdConfigRenderer.render(PG);
         List<String> permitOpen = rendered.lines().filter(l -> l.startsWith("PermitOpen")).toList();

@@ -31,7 +31,7 @@ public final class OciArchive {
 
     private OciArchive(Path file) throws IOException {
         this.file = file;
-        readEntries(file, (name, type, size, in) -> {
+        readEntries(file, (name, type, mode, size, in) -> {
             if (size < 1 << 20) {
                 small.put(name, in.readAllBytes());
             }
@@ -85,14 +85,14 @@ public final class OciArchive {
     /** Every path in every layer (whiteouts included), without a leading "./" or "/". */
     public List<String> layerPaths() {
         List<String> paths = new ArrayList<>();
-        forEachLayer((layer, in) -> readTar(in, (name, type, size, entry) -> paths.add(name)));
+        forEachLayer((layer, in) -> readTar(in, (name, type, mode, size, entry) -> paths.add(name)));
         return paths;
     }
 
     /** The paths of regular files in every layer (not directories, links or whiteouts' targets). */
     public List<String> regularFiles() {
         List<String> paths = new ArrayList<>();
-        forEachLayer((layer, in) -> readTar(in, (name, type, size, entry) -> {
+        forEachLayer((layer, in) -> readTar(in, (name, type, mode, size, entry) -> {
             if (type == '0' || type == 0) {
                 paths.add(name);
             }
@@ -103,7 +103,7 @@ public final class OciArchive {
     /** A file's content as the image shows it (the last layer that has it), or null. Whiteouts are not applied. */
     public String fileContent(String path) {
         Map<String, String> byLayer = new HashMap<>(); // the archive stores blobs in any order: sort by the manifest's
-        forEachLayer((layer, in) -> readTar(in, (name, type, size, entry) -> {
+        forEachLayer((layer, in) -> readTar(in, (name, type, mode, size, entry) -> {
             if (name.equals(path)) {
                 byLayer.put(layer, new String(entry.readAllBytes(), StandardCharsets.UTF_8));
             }
@@ -113,6 +113,41 @@ public final class OciArchive {
             content = byLayer.getOrDefault(blobPath(layer.path("digest").asText()), content);
         }
         return content;
+    }
+
+    /**
+     * The regular files of the image as a runtime unpacks it (layers in the manifest's order, each layer's whiteouts
+     * applied to the layers below it) whose mode has the setuid or setgid bit. A file a later layer chmods stays out.
+     */
+    public List<String> setuidOrSetgidFiles() {
+        Map<String, Map<String, Long>> byLayer = new HashMap<>(); // path -> mode; -1 for what is not a file
+        forEachLayer((layer, in) -> {
+            Map<String, Long> entries = new java.util.LinkedHashMap<>();
+            readTar(in, (name, type, mode, size, entry) -> entries.put(name,
+                    type == '0' || type == 0 || type == '1' ? mode : -1L));
+            byLayer.put(layer, entries);
+        });
+        Map<String, Long> image = new java.util.TreeMap<>();
+        for (JsonNode layer : manifest.path("layers")) {
+            Map<String, Long> entries = byLayer.getOrDefault(blobPath(layer.path("digest").asText()), Map.of());
+            for (String path : entries.keySet()) {
+                String dir = path.substring(0, path.lastIndexOf('/') + 1);
+                String base = path.substring(dir.length());
+                if (base.equals(".wh..wh..opq")) {
+                    image.keySet().removeIf(p -> p.startsWith(dir) && !p.equals(dir));
+                } else if (base.startsWith(".wh.")) {
+                    String gone = dir + base.substring(".wh.".length());
+                    image.keySet().removeIf(p -> p.equals(gone) || p.startsWith(gone + "/"));
+                }
+            }
+            entries.forEach((path, mode) -> {
+                if (!path.substring(path.lastIndexOf('/') + 1).startsWith(".wh.")) {
+                    image.put(path, mode);
+                }
+            });
+        }
+        return image.entrySet().stream().filter(e -> e.getValue() > 0 && (e.getValue() & 06000) != 0)
+                .map(Map.Entry::getKey).toList();
     }
 
     private interface LayerReader {
@@ -125,7 +160,7 @@ public final class OciArchive {
             wanted.put(blobPath(layer.path("digest").asText()), layer.path("mediaType").asText());
         }
         try {
-            readEntries(file, (name, entryType, size, in) -> {
+            readEntries(file, (name, entryType, mode, size, in) -> {
                 String type = wanted.get(name);
                 if (type != null) {
                     InputStream layer = type.endsWith("gzip") ? new GZIPInputStream(in, 1 << 16) : in;
@@ -150,7 +185,7 @@ public final class OciArchive {
     }
 
     private interface EntryReader {
-        void read(String name, char type, long size, InputStream content) throws IOException;
+        void read(String name, char type, long mode, long size, InputStream content) throws IOException;
     }
 
     private static void readEntries(Path tar, EntryReader reader) throws IOException {
@@ -164,6 +199,7 @@ public final class OciArchive {
         byte[] header = new byte[512];
         String longName = null;
         while (in.readNBytes(header, 0, 512) == 512 && header[0] != 0) {
+            long mode = octal(header, 100, 8);
             long size = octal(header, 124, 12);
             char type = (char) header[156];
             String name = string(header, 0, 100);
@@ -181,7 +217,7 @@ public final class OciArchive {
                 }
                 name = name.replaceFirst("^\\./", "").replaceFirst("^/", "");
                 BoundedInput entry = new BoundedInput(in, size);
-                reader.read(name, type, size, entry);
+                reader.read(name, type, mode, size, entry);
                 entry.skipRest();
             }
             if (type == 'L') {

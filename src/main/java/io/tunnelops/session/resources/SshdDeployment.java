@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import java.util.ArrayList;
 
@@ -48,6 +49,8 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
 
     public static final String NAME = "sshd-deployment";
     public static final String CONTAINER = "sshd";
+    /** The containers that run sshd or prepare it: Tunnel mode's, a shell's, a shell's init container. */
+    public static final Set<String> CONTAINERS = Set.of(CONTAINER, ShellSource.SHELL_CONTAINER, "bundle");
     static final String CONFIG_VOLUME = "config";
     static final String STATE_VOLUME = "state";
     static final String BUNDLE_VOLUME = "bundle";
