@@ -161,6 +161,23 @@ class LocalShellPodIT {
     }
 
     @Test
+    void aUidOrGroupOfThisMachineIsNeverTakenOverByAShell() throws Exception {
+        // nobody (65534) and disk (6) exist on every Debian machine; a pod may ask for them, this machine must not give them
+        Deployment deployment = shellDeployment("hostids", 0, List.of());
+        var security = deployment.getSpec().getTemplate().getSpec().getSecurityContext();
+        security.setRunAsUser(65534L);
+        security.setRunAsGroup(6L);
+        security.setSupplementalGroups(List.of(6L, 20042L));
+        String address = createSession("hostids", deployment, false);
+        String id = OpenSshTools.succeed(ssh(STATE.resolve("hostids-known_hosts"), address, "id -u; id -g; id -G")
+                .toArray(String[]::new));
+        assertEquals("10001\n10001\n10001 " + UID + " 20042\n", id); // fsGroup (10042) and the other group stay
+        assertTrue(Files.readString(PODS.resolve("default_hostids-sshd/motd"))
+                .contains("uid 65534 is an account of this machine: the shell runs as uid 10001 instead"));
+        client.apps().deployments().inNamespace(NAMESPACE).withName("hostids-sshd").delete();
+    }
+
+    @Test
     void positiveControlTheSameForwardWorksWhenTheConfigAllowsIt() throws Exception {
         String address = shellSession("control", 0, true);
         int localPort = TcpProbe.freeLoopbackPort();

@@ -122,20 +122,14 @@ public final class ShellContainer {
                     + " nss_wrapper; missing: " + String.join(", ", missing));
         }
         Container container = pod.getContainers().get(0);
-        long uid = runAsUser(pod, container);
-        long gid = runAsGroup(pod, container, uid);
-        Long fsGroup = pod.getSecurityContext() == null ? null : pod.getSecurityContext().getFsGroup();
-        // the kubelet's supplementary groups: fsGroup and supplementalGroups
-        List<String> groups = new ArrayList<>();
-        if (fsGroup != null) {
-            groups.add(String.valueOf(fsGroup));
-        }
-        if (pod.getSecurityContext() != null && pod.getSecurityContext().getSupplementalGroups() != null) {
-            pod.getSecurityContext().getSupplementalGroups().forEach(g -> groups.add(String.valueOf(g)));
-        }
-        if (uid == 0) {
+        if (runAsUser(pod, container) == 0) {
             throw new ContainerConfigException("local mode never runs a Shell pod as root: runAsUser is 0 or unset");
         }
+        Identity identity = identity(pod, container, hostIds(Path.of("/etc/passwd")), hostIds(Path.of("/etc/group")));
+        long uid = identity.uid();
+        long gid = identity.gid();
+        Long fsGroup = identity.fsGroup();
+        List<String> groups = identity.groups().stream().map(String::valueOf).toList();
         // before anything is written: a missing ConfigMap leaves no half-made pod
         Map<String, String> environment = environment(container, objects, address);
 
@@ -161,7 +155,8 @@ public final class ShellContainer {
             SshdContainer.writeHosts(dir, hosts);
             assembleBundle(bundle);
             SshdContainer.materializeSecret(credentialsVolume(pod, container), credentials, config, state, fsGroup);
-            volumeNotes = materializeAppVolumes(pod, container, dir.resolve("volumes"), objects, fsGroup);
+            volumeNotes = new ArrayList<>(identity.notes());
+            volumeNotes.addAll(materializeAppVolumes(pod, container, dir.resolve("volumes"), objects, identity));
             SshdContainer.write(dir.resolve("motd"), motd(container, volumeNotes), "rw-r--r--");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -238,6 +233,70 @@ public final class ShellContainer {
     }
 
     // ---- user
+
+    /**
+     * Who the shell runs as here. The pod's uid and groups, unless one of them is an account or group of this machine
+     * (other than the runner's own {@value SshdLayout#USERNAME}, uid {@value SshdLayout#UID}): in a cluster such a
+     * uid is confined to its pod, here it would own that account's files (uid 1000, a developer's home) or hold that
+     * group's rights (disk, adm, sudo, root). Such a uid or gid becomes {@value SshdLayout#UID}; such a
+     * supplementary group is dropped; each change is said in the notes.
+     *
+     * @param groups the supplementary groups: fsGroup, then supplementalGroups, as the kubelet gives them
+     */
+    record Identity(long uid, long gid, Long fsGroup, List<Long> groups, List<String> notes) {
+    }
+
+    static Identity identity(PodSpec pod, Container container, Set<Long> hostUsers, Set<Long> hostGroups) {
+        List<String> notes = new ArrayList<>();
+        long uid = runAsUser(pod, container);
+        if (uid != SshdLayout.UID && hostUsers.contains(uid)) {
+            notes.add("uid " + uid + " is an account of this machine: the shell runs as uid " + SshdLayout.UID + " instead");
+            uid = SshdLayout.UID;
+        }
+        long gid = safeGroup(runAsGroup(pod, container, runAsUser(pod, container)), hostGroups, "runAsGroup", notes);
+        Long fsGroup = pod.getSecurityContext() == null ? null : pod.getSecurityContext().getFsGroup();
+        if (fsGroup != null) {
+            fsGroup = safeGroup(fsGroup, hostGroups, "fsGroup", notes);
+        }
+        List<Long> groups = new ArrayList<>();
+        if (fsGroup != null) {
+            groups.add(fsGroup);
+        }
+        if (pod.getSecurityContext() != null && pod.getSecurityContext().getSupplementalGroups() != null) {
+            for (Long group : pod.getSecurityContext().getSupplementalGroups()) {
+                if (group != SshdLayout.UID && (group == 0 || hostGroups.contains(group))) {
+                    notes.add("supplemental group " + group + " is a group of this machine: left out");
+                } else if (!groups.contains(group)) {
+                    groups.add(group);
+                }
+            }
+        }
+        return new Identity(uid, gid, fsGroup, List.copyOf(groups), List.copyOf(notes));
+    }
+
+    private static long safeGroup(long gid, Set<Long> hostGroups, String what, List<String> notes) {
+        if (gid != SshdLayout.UID && (gid == 0 || hostGroups.contains(gid))) {
+            notes.add(what + " " + gid + " is a group of this machine: the shell uses gid " + SshdLayout.UID + " instead");
+            return SshdLayout.UID;
+        }
+        return gid;
+    }
+
+    /** The numeric ids (third field) of /etc/passwd or /etc/group. */
+    static Set<Long> hostIds(Path file) {
+        try {
+            Set<Long> ids = new java.util.HashSet<>();
+            for (String line : Files.readAllLines(file)) {
+                String[] fields = line.split(":");
+                if (fields.length > 2 && fields[2].matches("\\d{1,10}")) {
+                    ids.add(Long.parseLong(fields[2]));
+                }
+            }
+            return ids;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     static long runAsUser(PodSpec pod, Container container) {
         if (container.getSecurityContext() != null && container.getSecurityContext().getRunAsUser() != null) {
@@ -391,7 +450,8 @@ public final class ShellContainer {
      * @return one line per app volume for the log and the message of the day
      */
     private static List<String> materializeAppVolumes(PodSpec pod, Container container, Path root, PodObjects objects,
-            Long fsGroup) throws IOException {
+            Identity identity) throws IOException {
+        Long fsGroup = identity.fsGroup();
         List<String> notes = new ArrayList<>();
         String bundleMount = container.getVolumeMounts().stream()
                 .filter(m -> container.getCommand().stream().anyMatch(w -> w.startsWith(m.getMountPath() + "/")))
@@ -441,7 +501,7 @@ public final class ShellContainer {
                 }
             } else if (volume.getEmptyDir() != null) {
                 Files.createDirectories(target);
-                chown(target, runAsUser(pod, container), runAsGroup(pod, container, runAsUser(pod, container)));
+                chown(target, identity.uid(), identity.gid());
                 notes.add("volume " + volume.getName() + " (emptyDir, at " + where + " in the pod) is " + target);
                 continue;
             } else {
