@@ -14,6 +14,9 @@ import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.tunnelops.api.v1alpha1.Expose;
 import io.tunnelops.api.v1alpha1.PolicyTarget;
+import io.tunnelops.api.v1alpha1.SessionMode;
+import io.tunnelops.api.v1alpha1.ShellApps;
+import io.tunnelops.api.v1alpha1.TunnelPolicySpec;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelPolicyStatus;
 import io.tunnelops.session.ReadyCondition;
@@ -57,8 +60,9 @@ public class TunnelPolicyReconciler implements Reconciler<TunnelPolicy> {
 
     static String summary(TunnelPolicy policy) {
         var spec = policy.getSpec();
+        String shells = spec == null ? "" : shells(spec);
         if (spec == null || spec.getTargets() == null || spec.getTargets().isEmpty()) {
-            return "nothing";
+            return shells.isEmpty() ? "nothing" : shells;
         }
         List<String> parts = new ArrayList<>();
         for (PolicyTarget target : spec.getTargets()) {
@@ -81,7 +85,25 @@ public class TunnelPolicyReconciler implements Reconciler<TunnelPolicy> {
         }
         List<Expose> exposes = spec.getAllowedExpose() == null || spec.getAllowedExpose().isEmpty()
                 ? List.of(Expose.ClusterIP) : spec.getAllowedExpose();
-        String summary = String.join(" ", parts) + " via " + exposes.stream().map(Enum::name).collect(Collectors.joining(","));
+        String summary = String.join(" ", parts) + " via " + exposes.stream().map(Enum::name).collect(Collectors.joining(","))
+                + (shells.isEmpty() ? "" : "; " + shells);
         return summary.length() > MAX_SUMMARY ? summary.substring(0, MAX_SUMMARY - 3) + "..." : summary;
+    }
+
+    /** "shells in toolbox,deploy/app01,deploy{team=a}" when the policy allows Shell sessions, else empty. */
+    private static String shells(TunnelPolicySpec spec) {
+        if (spec.getModes() == null || !spec.getModes().contains(SessionMode.Shell)) {
+            return "";
+        }
+        List<String> where = new ArrayList<>(List.of("toolbox"));
+        ShellApps apps = spec.getShellApps();
+        if (apps != null && apps.getDeployments() != null) {
+            apps.getDeployments().forEach(d -> where.add("deploy/" + d));
+        }
+        if (apps != null && apps.getDeploymentLabels() != null && !apps.getDeploymentLabels().isEmpty()) {
+            where.add("deploy{" + apps.getDeploymentLabels().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue())
+                    .collect(Collectors.joining(",")) + "}");
+        }
+        return "shells in " + String.join(",", where);
     }
 }

@@ -162,6 +162,21 @@ class TunnelPolicyTest {
         });
         assertEquals("svc/postgres,*.corp.example,10.0.0.0/8:5432,5433 via ClusterIP,LoadBalancer",
                 client.resources(TunnelPolicy.class).inNamespace(ns).withName("summary").get().getStatus().getSummary());
+
+        TunnelPolicy shells = policy("shells", rule(List.of("postgres"), List.of(), List.of(), 5432));
+        shells.getSpec().setModes(List.of(io.tunnelops.api.v1alpha1.SessionMode.Tunnel,
+                io.tunnelops.api.v1alpha1.SessionMode.Shell));
+        var apps = new io.tunnelops.api.v1alpha1.ShellApps();
+        apps.setDeployments(List.of("app01"));
+        apps.setDeploymentLabels(java.util.Map.of("team", "a"));
+        shells.getSpec().setShellApps(apps);
+        client.resource(shells).create();
+        await().atMost(10, TimeUnit.SECONDS).until(() -> {
+            TunnelPolicy p = client.resources(TunnelPolicy.class).inNamespace(ns).withName("shells").get();
+            return p.getStatus() != null && p.getStatus().getSummary() != null;
+        });
+        assertEquals("svc/postgres:5432 via ClusterIP; shells in toolbox,deploy/app01,deploy{team=a}",
+                client.resources(TunnelPolicy.class).inNamespace(ns).withName("shells").get().getStatus().getSummary());
     }
 
     @Test
