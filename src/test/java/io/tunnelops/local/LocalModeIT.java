@@ -151,7 +151,7 @@ class LocalModeIT {
                     deployment.apps/app01 created
                     tunnelpolicy.tunnelops.io/app01-shells created
                     tunnelsession.tunnelops.io/app01-shell created
-                    """, kubectl.succeed("apply", "-f", "examples/shell-session.yaml"));
+                    """, kubectl.succeed("apply", "-f", "examples/shell-demo.yaml"));
             long applied = System.nanoTime();
             assertEquals("tunnelsession.tunnelops.io/app01-shell condition met\n",
                     kubectl.succeed("wait", "--for=condition=Ready", "ts/app01-shell", "--timeout=60s"));
@@ -221,7 +221,7 @@ class LocalModeIT {
                     "the idle shell's sshd to stop");
         } finally {
             kubectl.run("delete", "ts", "app01-idle", "--ignore-not-found");
-            kubectl.run("delete", "-f", "examples/shell-session.yaml", "--ignore-not-found");
+            kubectl.run("delete", "-f", "examples/shell-demo.yaml", "--ignore-not-found");
         }
         await(Duration.ofSeconds(15), () -> cluster.runningSshds().keySet().stream().noneMatch(k -> k.startsWith("default/app01")),
                 "the shells' sshd to stop");
