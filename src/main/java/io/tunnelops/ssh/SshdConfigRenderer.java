@@ -57,12 +57,7 @@ public final class SshdConfigRenderer {
         line(out, "DisableForwarding", "yes");
         line(out, "AllowTcpForwarding", "no");
         line(out, "PermitOpen", "none");
-        line(out, "PermitListen", "none");
-        line(out, "GatewayPorts", "no");
-        line(out, "AllowAgentForwarding", "no");
-        line(out, "AllowStreamLocalForwarding", "no");
-        line(out, "X11Forwarding", "no");
-        line(out, "PermitTunnel", "no");
+        noOtherForwarding(out);
         line(out, "PermitTTY", "yes");
         line(out, "MaxSessions", "4");
         // in-process: the app's image may have no sftp-server (or no libc for one)
@@ -80,17 +75,22 @@ public final class SshdConfigRenderer {
         out.append("\n# Tunnel mode: local forwarding to the permitted target only; no session channel at all.\n");
         line(out, "AllowTcpForwarding", "local");
         line(out, "PermitOpen", String.join(" ", permitOpen));
+        noOtherForwarding(out);
+        line(out, "PermitTTY", "no");
+        // MaxSessions 0 refuses shell, exec, sftp and scp channels while -L and -W still work.
+        line(out, "MaxSessions", "0");
+        line(out, "ForceCommand", "/bin/false");
+        // never DisableForwarding: it overrides AllowTcpForwarding and would break -L
+    }
+
+    /** Neither mode forwards back to the client, agents, X11, Unix sockets or tun devices. */
+    private static void noOtherForwarding(StringBuilder out) {
         line(out, "PermitListen", "none");
         line(out, "GatewayPorts", "no");
         line(out, "AllowAgentForwarding", "no");
         line(out, "AllowStreamLocalForwarding", "no");
         line(out, "X11Forwarding", "no");
         line(out, "PermitTunnel", "no");
-        line(out, "PermitTTY", "no");
-        // MaxSessions 0 refuses shell, exec, sftp and scp channels while -L and -W still work.
-        line(out, "MaxSessions", "0");
-        line(out, "ForceCommand", "/bin/false");
-        // never DisableForwarding: it overrides AllowTcpForwarding and would break -L
     }
 
     /**

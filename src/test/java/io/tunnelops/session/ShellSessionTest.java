@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
@@ -61,6 +60,7 @@ import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.FakeKubelet;
+import io.tunnelops.testing.MockNamespace;
 
 /**
  * Shell sessions against the mock server: what the shell's pod copies from an app (and what it never does), that the
@@ -465,46 +465,35 @@ class ShellSessionTest {
         return session;
     }
 
+    private MockNamespace mock() {
+        return new MockNamespace(client, ns);
+    }
+
     private TunnelSession awaitPhase(String name, SessionPhase phase) {
-        await().atMost(15, TimeUnit.SECONDS).until(() -> {
-            TunnelSession s = current(name);
-            return s != null && s.getStatus() != null && s.getStatus().getPhase() == phase;
-        });
-        return current(name);
+        return mock().awaitPhase(name, phase);
     }
 
     private TunnelSession current(String name) {
-        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+        return mock().current(name);
     }
 
     private static Condition ready(TunnelSession session) {
-        return session.getStatus().getConditions().stream().filter(c -> c.getType().equals("Ready")).findFirst()
-                .orElseThrow();
+        return MockNamespace.ready(session);
     }
 
     private Deployment deployment(String session) {
-        return client.apps().deployments().inNamespace(ns).withName(session + "-sshd").get();
+        return mock().deployment(session);
     }
 
     private Map<String, String> secretItems(String session) {
-        return CredentialsSecret.decode(java.util.Optional.ofNullable(
-                client.secrets().inNamespace(ns).withName(session + "-ssh").get()));
+        return mock().secretItems(session);
     }
 
     private void assertNothingProvisioned(String session) {
-        assertNull(deployment(session), "Deployment of " + session);
-        assertNull(client.services().inNamespace(ns).withName(session + "-sshd").get(), "Service of " + session);
-        assertNull(client.secrets().inNamespace(ns).withName(session + "-ssh").get(), "Secret of " + session);
-        assertNull(client.network().v1().networkPolicies().inNamespace(ns).withName(session + "-sshd").get(),
-                "NetworkPolicy of " + session);
+        mock().assertNothingProvisioned(session);
     }
 
     private List<RecordedRequest> drainRequests() throws InterruptedException {
-        List<RecordedRequest> requests = new ArrayList<>();
-        RecordedRequest request;
-        while ((request = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
-            requests.add(request);
-        }
-        return requests;
+        return MockNamespace.drainRequests(server);
     }
 }

@@ -67,6 +67,33 @@ class SshdStartFailureTest {
     }
 
     @Test
+    void aShellsStuckInitContainerAndAnAppImageThatCannotRunTheBundleAreReported() {
+        Pod initStuck = new PodBuilder().withNewMetadata().withName("s-sshd-1").endMetadata().withNewStatus()
+                .withPhase("Pending")
+                .addNewInitContainerStatus().withName("bundle").withNewState().withNewWaiting().withReason("ErrImagePull")
+                .withMessage("pull access denied").endWaiting().endState().endInitContainerStatus()
+                .addNewContainerStatus().withName("shell").withNewState().withNewWaiting().withReason("PodInitializing")
+                .endWaiting().endState().endContainerStatus()
+                .endStatus().build();
+        assertEquals(Optional.of("pod s-sshd-1: container bundle is waiting: ErrImagePull: pull access denied"),
+                SshdStartFailure.of(List.of(initStuck), Optional.empty()));
+
+        // another CPU architecture: the start script says so in its termination message, and the kubelet restarts it
+        Pod unusable = new PodBuilder().withNewMetadata().withName("s-sshd-2").endMetadata().withNewStatus()
+                .withPhase("Running")
+                .addNewContainerStatus().withName("shell").withRestartCount(3)
+                .withNewState().withNewWaiting().withReason("CrashLoopBackOff").withMessage("back-off 40s").endWaiting()
+                .endState()
+                .withNewLastState().withNewTerminated().withExitCode(1).withReason("Error")
+                .withMessage("BundleUnusable: the bundled loader cannot run sshd here (CPU architecture aarch64)\n")
+                .endTerminated().endLastState()
+                .endContainerStatus().endStatus().build();
+        assertEquals(Optional.of("pod s-sshd-2: container shell is waiting: CrashLoopBackOff: the sshd keeps exiting; "
+                + "last exit code 1 (Error); BundleUnusable: the bundled loader cannot run sshd here (CPU architecture "
+                + "aarch64)"), SshdStartFailure.of(List.of(unusable), Optional.empty()));
+    }
+
+    @Test
     void aLongMultiLineMessageBecomesOneBoundedLine() {
         String kubelet = "line one\n   line two\n" + "x".repeat(1000);
         String message = SshdStartFailure.of(List.of(waiting("s-sshd-1", "sshd", "CreateContainerError", kubelet)),

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -45,6 +44,7 @@ import io.tunnelops.ssh.Ed25519KeyGenerator;
 import io.tunnelops.ssh.SshFingerprints;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.FakeKubelet;
+import io.tunnelops.testing.MockNamespace;
 
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -343,10 +343,6 @@ class TunnelSessionReconcilerTest {
                 .withStatus(addresses.build()).build()).create();
     }
 
-    private TunnelSession current(String name) {
-        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-    }
-
     @Test
     void aSecondReconcileOfAnUnchangedSessionWritesNothing() throws Exception {
         client.resource(targetService(ns, "postgres", 5432)).create();
@@ -448,19 +444,6 @@ class TunnelSessionReconcilerTest {
 
     // ---- helpers
 
-    private TunnelSession awaitPhase(String name, SessionPhase phase) {
-        await().atMost(15, TimeUnit.SECONDS).until(() -> {
-            TunnelSession s = client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-            return s != null && s.getStatus() != null && s.getStatus().getPhase() == phase;
-        });
-        return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-    }
-
-    private static Condition ready(TunnelSession session) {
-        return session.getStatus().getConditions().stream().filter(c -> c.getType().equals("Ready")).findFirst()
-                .orElseThrow();
-    }
-
     /** What the kubelet and the Service controller would do: the mock server runs no controllers. */
     private void becomeAvailable(String session, String clusterIp) {
         FakeKubelet.sshdAvailable(client, ns, session, clusterIp);
@@ -470,44 +453,52 @@ class TunnelSessionReconcilerTest {
         FakeKubelet.deploymentAvailable(client, ns, session);
     }
 
-    private void assertNothingProvisioned(String session) {
-        assertNull(deployment(session), "Deployment of " + session);
-        assertNull(service(session), "Service of " + session);
-        assertNull(secret(session), "Secret of " + session);
-        assertNull(networkPolicy(session), "NetworkPolicy of " + session);
-    }
-
-    private Deployment deployment(String session) {
-        return client.apps().deployments().inNamespace(ns).withName(session + "-sshd").get();
-    }
-
-    private Service service(String session) {
-        return client.services().inNamespace(ns).withName(session + "-sshd").get();
-    }
-
-    private Secret secret(String session) {
-        return client.secrets().inNamespace(ns).withName(session + "-ssh").get();
-    }
-
-    private NetworkPolicy networkPolicy(String session) {
-        return client.network().v1().networkPolicies().inNamespace(ns).withName(session + "-sshd").get();
-    }
-
-    private Map<String, String> secretItems(String session) {
-        return CredentialsSecret.decode(java.util.Optional.ofNullable(secret(session)));
-    }
-
     private static String keyOnly(String publicKeyLine) {
         String[] parts = publicKeyLine.strip().split(" ");
         return parts[0] + " " + parts[1];
     }
 
+    private MockNamespace mock() {
+        return new MockNamespace(client, ns);
+    }
+
+    private TunnelSession awaitPhase(String name, SessionPhase phase) {
+        return mock().awaitPhase(name, phase);
+    }
+
+    private TunnelSession current(String name) {
+        return mock().current(name);
+    }
+
+    private static Condition ready(TunnelSession session) {
+        return MockNamespace.ready(session);
+    }
+
+    private Deployment deployment(String session) {
+        return mock().deployment(session);
+    }
+
+    private Map<String, String> secretItems(String session) {
+        return mock().secretItems(session);
+    }
+
+    private void assertNothingProvisioned(String session) {
+        mock().assertNothingProvisioned(session);
+    }
+
     private List<RecordedRequest> drainRequests() throws InterruptedException {
-        List<RecordedRequest> requests = new ArrayList<>();
-        RecordedRequest request;
-        while ((request = server.getKubernetesMockServer().takeRequest(100, TimeUnit.MILLISECONDS)) != null) {
-            requests.add(request);
-        }
-        return requests;
+        return MockNamespace.drainRequests(server);
+    }
+
+    private Service service(String session) {
+        return mock().service(session);
+    }
+
+    private Secret secret(String session) {
+        return mock().secret(session);
+    }
+
+    private NetworkPolicy networkPolicy(String session) {
+        return mock().networkPolicy(session);
     }
 }
