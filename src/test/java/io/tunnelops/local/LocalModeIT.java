@@ -65,6 +65,7 @@ class LocalModeIT {
         if (cluster != null) {
             cluster.close();
             assertEquals(Map.of(), cluster.runningSshds(), "nothing left running");
+            SshdContainer.deleteTree(PODS); // the pod directories are gone with their pods; this run's root too
         }
     }
 
