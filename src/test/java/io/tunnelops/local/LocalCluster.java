@@ -197,6 +197,16 @@ public final class LocalCluster implements AutoCloseable {
                   exec 3<>/dev/tcp/127.0.0.1/7000; echo hello >&3; head -1 <&3; exec 3<&-   # "hello", echoed through the tunnel
                   kill %%1; kubectl delete ts echo-debug
 
+                A shell in an app's environment (Shell mode; here this machine's filesystem stands in for the app's image):
+
+                  kubectl apply -f examples/shell-demo.yaml
+                  kubectl wait --for=condition=Ready ts/app01-shell --timeout=60s
+                  kubectl get secret app01-shell-ssh -o jsonpath='{.data.id_ed25519}' | base64 -d > id_ed25519 && chmod 600 id_ed25519
+                  kubectl get secret app01-shell-ssh -o jsonpath='{.data.known_hosts}' | base64 -d > known_hosts
+                  ssh -i id_ed25519 -o UserKnownHostsFile=known_hosts -o StrictHostKeyChecking=yes \\
+                      $(kubectl get ts app01-shell -o jsonpath='{.status.sshCommand}' | sed 's/^ssh //')
+                  kubectl delete -f examples/shell-demo.yaml
+
                 Ctrl-C stops the operator, every sshd, the echo server and the API server.
                 """.formatted(startup.toMillis() / 1000.0, api.url(), operatorLog(), ECHO_PORT, echoAddress,
                 kubeconfig, kubeconfig);

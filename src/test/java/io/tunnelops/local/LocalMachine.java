@@ -26,6 +26,12 @@ final class LocalMachine {
             }
         }
         ensureSshdUser();
+        List<String> missing = ShellContainer.missingHostParts();
+        if (!missing.isEmpty()) {
+            // Tunnel sessions need none of these: say so once, and let Shell pods fail with the same message
+            org.jboss.logging.Logger.getLogger(LocalMachine.class).warnf("local mode: Shell sessions will not start"
+                    + " (they run this machine's sshd, busybox and nss_wrapper); missing: %s", String.join(", ", missing));
+        }
     }
 
     /** Non-root sshd serves only its own user, which must have a passwd entry: `tunnel`, uid 10001, as in the image. */

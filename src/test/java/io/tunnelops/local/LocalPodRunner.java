@@ -21,6 +21,7 @@ import org.jboss.logging.Logger;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -180,7 +181,20 @@ public final class LocalPodRunner implements AutoCloseable {
             worker.schedule(() -> guarded(() -> onDeployment(deployment)), 200, TimeUnit.MILLISECONDS);
             return;
         }
-        pods.put(key, launch(deployment, templateHash, secret, address));
+        try {
+            pods.put(key, launch(deployment, templateHash, secret, address));
+        } catch (ShellContainer.ContainerConfigException e) {
+            // as the kubelet: the container waits with CreateContainerConfigError, and is tried again
+            LOG.warnf("local pod runner: cannot start the shell of %s: %s", key, e.getMessage());
+            writeWaiting(deployment, "CreateContainerConfigError", e.getMessage());
+            worker.schedule(() -> guarded(() -> {
+                Deployment current = client.apps().deployments().inNamespace(deployment.getMetadata().getNamespace())
+                        .withName(deployment.getMetadata().getName()).get();
+                if (current != null && !pods.containsKey(key)) {
+                    onDeployment(current);
+                }
+            }), 2, TimeUnit.SECONDS);
+        }
     }
 
     private void onDeploymentDeleted(Deployment deployment) {
@@ -190,8 +204,24 @@ public final class LocalPodRunner implements AutoCloseable {
 
     private RunningPod launch(Deployment deployment, String templateHash, Secret secret, String address) {
         Path dir = workDir.resolve(deployment.getMetadata().getNamespace() + "_" + deployment.getMetadata().getName());
-        Process process = SshdContainer.start(deployment.getSpec().getTemplate().getSpec(), secret, dir, address,
-                network.addPod(key(deployment), address), hostsFile());
+        PodSpec spec = deployment.getSpec().getTemplate().getSpec();
+        Process process;
+        if (ShellContainer.isShell(spec)) {
+            String namespace = deployment.getMetadata().getNamespace();
+            var objects = new ShellContainer.PodObjects(namespace, podName(deployment),
+                    name -> client.configMaps().inNamespace(namespace).withName(name).get(),
+                    name -> client.secrets().inNamespace(namespace).withName(name).get());
+            List<String> inNetwork = network.addPod(key(deployment), address);
+            try {
+                process = ShellContainer.start(spec, secret, dir, address, inNetwork, hostsFile(), objects);
+            } catch (RuntimeException e) {
+                network.removePod(key(deployment));
+                throw e;
+            }
+        } else {
+            process = SshdContainer.start(spec, secret, dir, address, network.addPod(key(deployment), address),
+                    hostsFile());
+        }
         LOG.infof("local pod runner: started sshd of %s at %s:%d", key(deployment), address, SshdLayout.PORT);
         RunningPod pod = new RunningPod(deployment, templateHash, process, dir, address);
         writePod(pod, null);
@@ -234,8 +264,11 @@ public final class LocalPodRunner implements AutoCloseable {
 
     private void writePod(RunningPod pod, Integer exitCode) {
         Deployment deployment = pod.deployment();
-        var builder = new ContainerStatusBuilder().withName(deployment.getSpec().getTemplate().getSpec()
-                .getContainers().get(0).getName()).withImage("local/openssh").withRestartCount(0);
+        var container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
+        // a Shell pod's "image" is this machine's filesystem standing in for the app's image
+        boolean shell = ShellContainer.isShell(deployment.getSpec().getTemplate().getSpec());
+        var builder = new ContainerStatusBuilder().withName(container.getName())
+                .withImage(shell ? container.getImage() : "local/openssh").withRestartCount(0);
         if (exitCode == null) {
             boolean ready = accepts(pod.address());
             builder.withReady(ready).withStarted(true).withNewState().withNewRunning()
@@ -255,6 +288,25 @@ public final class LocalPodRunner implements AutoCloseable {
                 .withSpec(deployment.getSpec().getTemplate().getSpec())
                 .withNewStatus().withPhase(exitCode == null ? "Running" : exitCode == 0 ? "Succeeded" : "Failed")
                 .withPodIP(pod.address()).withContainerStatuses(builder.build()).endStatus()
+                .build();
+        client.resource(podObject).createOr(existing -> existing.update());
+    }
+
+    /** A container that could not start: Pending, as the kubelet reports CreateContainerConfigError. */
+    private void writeWaiting(Deployment deployment, String reason, String message) {
+        PodSpec spec = deployment.getSpec().getTemplate().getSpec();
+        var status = new ContainerStatusBuilder().withName(spec.getContainers().get(0).getName())
+                .withImage(spec.getContainers().get(0).getImage()).withReady(false).withStarted(false)
+                .withRestartCount(0).withNewState().withNewWaiting().withReason(reason).withMessage(message)
+                .endWaiting().endState().build();
+        Pod podObject = new PodBuilder().withNewMetadata().withName(podName(deployment))
+                .withNamespace(deployment.getMetadata().getNamespace())
+                .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
+                .addNewOwnerReference().withApiVersion("apps/v1").withKind("Deployment")
+                .withName(deployment.getMetadata().getName()).withUid(deployment.getMetadata().getUid()).endOwnerReference()
+                .endMetadata()
+                .withSpec(spec)
+                .withNewStatus().withPhase("Pending").withContainerStatuses(status).endStatus()
                 .build();
         client.resource(podObject).createOr(existing -> existing.update());
     }
@@ -281,8 +333,14 @@ public final class LocalPodRunner implements AutoCloseable {
                 .findFirst().orElse(null);
     }
 
+    /** The credentials: the Secret mounted at the config directory (a Shell pod also mounts the app's Secrets). */
     private Secret secretFor(Deployment deployment) {
-        return deployment.getSpec().getTemplate().getSpec().getVolumes().stream().filter(v -> v.getSecret() != null)
+        PodSpec spec = deployment.getSpec().getTemplate().getSpec();
+        var mounts = spec.getContainers().get(0).getVolumeMounts();
+        String configVolume = mounts == null ? null : mounts.stream()
+                .filter(m -> SshdLayout.CONFIG_DIR.equals(m.getMountPath())).map(m -> m.getName()).findFirst().orElse(null);
+        return spec.getVolumes().stream().filter(v -> v.getSecret() != null)
+                .filter(v -> configVolume == null || v.getName().equals(configVolume))
                 .findFirst().map(v -> client.secrets().inNamespace(deployment.getMetadata().getNamespace())
                         .withName(v.getSecret().getSecretName()).get())
                 .orElse(null);

@@ -62,7 +62,8 @@ public final class SshdContainer {
             writeHosts(dir, hosts);
             // the image's entrypoint, copied where uid 10001 can read it whatever the checkout's directory modes
             write(dir.resolve("entrypoint.sh"), Files.readString(ENTRYPOINT), "r-xr-xr-x");
-            materializeSecret(pod, secret, config, state);
+            materializeSecret(pod.getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow(),
+                    secret, config, state, pod.getSecurityContext() == null ? null : pod.getSecurityContext().getFsGroup());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -140,10 +141,9 @@ public final class SshdContainer {
     }
 
     /** The Secret volume's items, with the volume's modes, owned by root and group fsGroup, as the kubelet does. */
-    private static void materializeSecret(PodSpec pod, Secret secret, Path config, Path state) throws IOException {
-        Volume volume = pod.getVolumes().stream().filter(v -> v.getSecret() != null).findFirst().orElseThrow();
+    static void materializeSecret(Volume volume, Secret secret, Path config, Path state, Long fsGroup)
+            throws IOException {
         int defaultMode = Objects.requireNonNullElse(volume.getSecret().getDefaultMode(), 0644);
-        Long fsGroup = pod.getSecurityContext() == null ? null : pod.getSecurityContext().getFsGroup();
         List<KeyToPath> items = volume.getSecret().getItems() == null || volume.getSecret().getItems().isEmpty()
                 ? secret.getData().keySet().stream().map(k -> new KeyToPath(k, null, k)).toList()
                 : volume.getSecret().getItems();
@@ -162,7 +162,7 @@ public final class SshdContainer {
         }
     }
 
-    private static String modeString(int mode) {
+    static String modeString(int mode) {
         StringBuilder s = new StringBuilder();
         String rwx = "rwx";
         for (int bit = 8; bit >= 0; bit--) {
@@ -171,7 +171,7 @@ public final class SshdContainer {
         return s.toString();
     }
 
-    private static void write(Path file, String content, String mode) {
+    static void write(Path file, String content, String mode) {
         try {
             Files.writeString(file, content, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE);
