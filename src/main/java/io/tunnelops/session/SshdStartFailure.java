@@ -31,8 +31,6 @@ public final class SshdStartFailure {
     static final Set<String> STUCK = Set.of("ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
             "RegistryUnavailable", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
             "CrashLoopBackOff", "PreStartHookError", "PostStartHookError");
-    /** How the Shell bundle's start script begins its termination message when the app's image cannot run it. */
-    static final String BUNDLE_UNUSABLE = "BundleUnusable:";
     /** Kubelet and controller messages can be long; a condition message is for a person. */
     static final int MAX_DETAIL = 400;
 
@@ -82,12 +80,13 @@ public final class SshdStartFailure {
             // the kubelet's own message names a growing back-off: the last exit says more and stays the same
             ContainerStateTerminated last = container.getLastState() == null ? null
                     : container.getLastState().getTerminated();
-            // a shell's start script says why the app's image cannot run the bundle (another CPU architecture)
-            String unusable = last == null || last.getMessage() == null || !last.getMessage().startsWith(BUNDLE_UNUSABLE)
-                    ? "" : "; " + clip(last.getMessage());
+            // what the container said as it exited: a shell's start script says why the app's image cannot run the
+            // bundle (BundleUnusable), the bundle's copy says what it could not write; the same on every exit
+            String said = last == null || last.getMessage() == null || last.getMessage().isBlank() ? ""
+                    : ": " + clip(last.getMessage());
             return Optional.of(prefix + "CrashLoopBackOff: the sshd keeps exiting" + (last == null ? ""
                     : "; last exit code " + last.getExitCode()
-                            + (last.getReason() == null ? "" : " (" + last.getReason() + ")")) + unusable);
+                            + (last.getReason() == null ? "" : " (" + last.getReason() + ")")) + said);
         }
         return Optional.of(prefix + detail(waiting.getReason(), waiting.getMessage()));
     }

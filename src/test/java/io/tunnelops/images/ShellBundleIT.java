@@ -127,6 +127,8 @@ class ShellBundleIT {
 
     @Test
     void theBundleIsInTheSshdImageAndSmall() throws IOException {
+        copyBundle("size");
+        // the kubelet runs the init container again when it recreates the pod's sandbox: the emptyDir keeps the first copy
         Path bundle = copyBundle("size");
         long bytes;
         try (var files = Files.walk(bundle)) {
@@ -360,13 +362,16 @@ class ShellBundleIT {
         assertFalse(container.isRunning(), "still running after " + timeout.toSeconds() + " s:\n" + container.output());
     }
 
-    /** The init container: our image, its own user, copies the bundle into the shared directory. */
+    /**
+     * The init container as the operator renders it (SshdDeployment): our image, its own user, copies the bundle into
+     * the emptyDir mounted at the bundle's path, a root-owned 0777 directory that this user cannot set times or modes on.
+     */
     private static Path copyBundle(String name) {
-        Path shared = work.resolve(name).resolve("shared");
+        Path shared = work.resolve(name).resolve("shared").resolve("bundle");
         ContainerRuntime.Result copy = runtime.run(new RunSpec(sshdImage, name + "-init").restricted().readOnlyRoot()
-                .emptyDir(shared, "/tunnel").args("cp", "-a", "/opt/tunnel-bundle", BUNDLE), Duration.ofSeconds(60));
+                .emptyDir(shared, BUNDLE).args("cp", "-Rf", "/opt/tunnel-bundle/.", BUNDLE + "/"), Duration.ofSeconds(60));
         assertEquals(0, copy.exitCode(), copy.output());
-        return shared.resolve("bundle");
+        return shared;
     }
 
     /** The app's container: the app's image and environment, our bundle instead of its command. */
@@ -385,7 +390,7 @@ class ShellBundleIT {
         // the watcher counts connections to this port (the host's network here, so not 2222)
         return runtime.start(spec.restricted().readOnlyRoot().hostNetwork()
                 .env(APP_VARIABLE, APP_VALUE).env("TUNNEL_SSHD_PORT", String.valueOf(port))
-                .bindReadOnly(work.resolve(name).resolve("shared"), "/tunnel")
+                .bindReadOnly(work.resolve(name).resolve("shared").resolve("bundle"), BUNDLE)
                 .bindReadOnly(config, SshdLayout.CONFIG_DIR)
                 .emptyDir(work.resolve(name).resolve("state"), SshdLayout.STATE_DIR)
                 .args(args.toArray(String[]::new)));

@@ -118,7 +118,7 @@ class ShellSessionTest {
         Container bundle = pod.getInitContainers().get(0);
         assertEquals("bundle", bundle.getName());
         assertEquals("tunnelops/sshd:test", bundle.getImage());
-        assertEquals(List.of("cp", "-a", "/opt/tunnel-bundle/.", "/tunnel/bundle/"), bundle.getCommand());
+        assertEquals(List.of("cp", "-Rf", "/opt/tunnel-bundle/.", "/tunnel/bundle/"), bundle.getCommand());
         assertEquals(List.of("/tunnel/bundle"), bundle.getVolumeMounts().stream().map(VolumeMount::getMountPath).toList());
 
         // one container: the app's image, working directory and resources, running our sshd instead of the app

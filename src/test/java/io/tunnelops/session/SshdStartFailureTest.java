@@ -89,7 +89,7 @@ class SshdStartFailureTest {
                 .endTerminated().endLastState()
                 .endContainerStatus().endStatus().build();
         assertEquals(Optional.of("pod s-sshd-2: container shell is waiting: CrashLoopBackOff: the sshd keeps exiting; "
-                + "last exit code 1 (Error); BundleUnusable: the bundled loader cannot run sshd here (CPU architecture "
+                + "last exit code 1 (Error): BundleUnusable: the bundled loader cannot run sshd here (CPU architecture "
                 + "aarch64)"), SshdStartFailure.of(List.of(unusable), Optional.empty()));
     }
 

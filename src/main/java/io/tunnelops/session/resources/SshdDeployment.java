@@ -120,7 +120,12 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
                 .withName(BUNDLE_CONTAINER)
                 .withImage(plan.sshdImage())
                 .withImagePullPolicy("IfNotPresent")
-                .withCommand("cp", "-a", BUNDLE_IN_IMAGE + "/.", BUNDLE_DIR + "/")
+                // -R, not -a: -a would also set the times and mode of the emptyDir itself ("/."), which is root's, and
+                // fails as a non-root user ("cp: preserving times for '/tunnel/bundle/.': Operation not permitted");
+                // -R still copies the busybox links as links and keeps the programs executable. -f: a second run (the
+                // kubelet re-runs init containers when it recreates the pod's sandbox) replaces the read-only scripts
+                // the first one copied ("cp: cannot create regular file '/tunnel/bundle/./bundle-sshd': Permission denied")
+                .withCommand("cp", "-Rf", BUNDLE_IN_IMAGE + "/.", BUNDLE_DIR + "/")
                 .withSecurityContext(containerSecurity(SshdLayout.UID, (long) SshdLayout.UID))
                 .withResources(new ResourceRequirementsBuilder()
                         .withRequests(Map.of("cpu", new Quantity("10m"), "memory", new Quantity("16Mi")))
