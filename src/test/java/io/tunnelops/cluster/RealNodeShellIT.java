@@ -284,6 +284,13 @@ class RealNodeShellIT {
         assertTrue(sshCommand.startsWith("ssh -t "), "the published command opens a shell: " + sshCommand);
         assertFalse(sshCommand.contains("-L") || sshCommand.contains("-N"), sshCommand);
 
+        // the shell's objects as first created: the passes since (pod events, Ready) read back the defaulted Deployment
+        // and found nothing to change; a lossy read-back of what was taken from the app would update it every pass
+        assertEquals(1L, cluster.admin().apps().deployments().inNamespace(ns).withName(name + "-sshd").get()
+                .getMetadata().getGeneration(), "the shell's Deployment was updated after its creation");
+        assertEquals(1L, cluster.admin().network().v1().networkPolicies().inNamespace(ns).withName(name + "-sshd").get()
+                .getMetadata().getGeneration(), "the shell's NetworkPolicy was updated after its creation");
+
         Pod pod = sshdPod(ns, name);
         Container shell = pod.getSpec().getContainers().get(0);
         assertEquals(app.image(), shell.getImage(), "the shell runs the app's own image");

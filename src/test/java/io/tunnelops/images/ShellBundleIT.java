@@ -21,6 +21,7 @@ import io.tunnelops.e2e.SessionUser;
 import io.tunnelops.ssh.Ed25519KeyGenerator;
 import io.tunnelops.ssh.KnownHosts;
 import io.tunnelops.ssh.SshKeyPair;
+import io.tunnelops.ssh.SshdConfigRenderer;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.ContainerRuntime.RunSpec;
 import io.tunnelops.testing.ContainerRuntime;
@@ -259,7 +260,8 @@ class ShellBundleIT {
         int port = TcpProbe.freeLoopbackPort();
         Path knownHosts = knownHosts("control", port);
         ContainerRuntime.Container sshd = startShell(DEBIAN, "control", port,
-                "-o", "DisableForwarding=no", "-o", "PermitUserEnvironment=no");
+                "-o", "DisableForwarding=no", "-o", "AllowTcpForwarding=yes", "-o", "PermitOpen=any",
+                "-o", "PermitUserEnvironment=no");
         try {
             sshd.awaitListening(port);
             OpenSshTools.Result direct = ssh(port, knownHosts, List.of("-W", "127.0.0.1:" + port), null, "");
@@ -397,31 +399,9 @@ class ShellBundleIT {
     }
 
     /** What the operator's Shell mode is to render: the Tunnel mode's authentication, all forwarding off. */
+    /** What the operator renders for a Shell session (its Port is overridden by the test's ListenAddress). */
     private static String shellConfig() {
-        return """
-                HostKey %1$s/ssh_host_ed25519_key
-                AuthorizedKeysFile %2$s/.ssh/authorized_keys
-                PidFile none
-                AllowUsers tunnel
-                AuthenticationMethods publickey
-                PubkeyAuthentication yes
-                PasswordAuthentication no
-                KbdInteractiveAuthentication no
-                PermitRootLogin no
-                StrictModes yes
-                PermitUserEnvironment yes
-                PermitUserRC no
-                UseDNS no
-                DisableForwarding yes
-                PermitTunnel no
-                PermitTTY yes
-                Subsystem sftp internal-sftp
-                LogLevel VERBOSE
-                HostKeyAlgorithms ssh-ed25519
-                KexAlgorithms curve25519-sha256,curve25519-sha256@libssh.org
-                Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com,chacha20-poly1305@openssh.com
-                MACs hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com
-                """.formatted(SshdLayout.STATE_DIR, SshdLayout.HOME_DIR);
+        return SshdConfigRenderer.renderShell("shell-bundle-it/shell");
     }
 
     /** The Secret's items as its volume shows them: root-owned, group 10001, mode 0440. */
