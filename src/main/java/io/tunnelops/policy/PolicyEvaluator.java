@@ -49,6 +49,12 @@ public final class PolicyEvaluator {
         return PolicyDecision.deny(prefix + String.join("; ", closest.violations()));
     }
 
+    /** Whether some accepted policy lists the mode (no policy allows anything but Tunnel). */
+    public static boolean anyAllows(List<TunnelPolicy> policies, SessionMode mode) {
+        return policies.stream().map(TunnelPolicy::getSpec).anyMatch(spec -> spec != null && spec.getModes() != null
+                && spec.getModes().contains(mode) && PolicyProblems.of(spec).isEmpty());
+    }
+
     private record Verdict(String policy, TunnelPolicySpec spec, List<String> violations) {
     }
 

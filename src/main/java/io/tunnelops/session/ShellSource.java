@@ -86,6 +86,17 @@ public record ShellSource(String source, String container, String image, List<En
                 DEFAULT_UID, DEFAULT_UID, List.of(), List.of(), Map.of(), Map.of(), List.of());
     }
 
+    /** An app that is not read because no policy allows a shell: enough for the policy's refusal, nothing more. */
+    static ShellSource unread(String app) {
+        return new ShellSource("deployment/" + app, null, null, List.of(), List.of(), List.of(), List.of(), null, null,
+                DEFAULT_UID, DEFAULT_UID, DEFAULT_UID, List.of(), List.of(), Map.of(), Map.of(), List.of());
+    }
+
+    /** False for {@link #unread}: such a source never reaches a pod. */
+    public boolean wasRead() {
+        return image != null;
+    }
+
     /**
      * Copies one container of the app. Never a service account token, a host path, a claim or any other volume that
      * is not plain configuration; never the app's command.

@@ -173,18 +173,22 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
         SessionPlan planned;
         Optional<Service> targetService = targetService(session, context);
+        List<TunnelPolicy> policies = policies(session, context);
         try {
             ShellSource shell = session.getSpec() != null && session.getSpec().getMode() == SessionMode.Shell
-                    ? shellSource(session, context) : null;
+                    ? shellSource(session, policies, context) : null;
             planned = SessionPlanner.plan(session, targetService, settings.sshdImage(), shell);
         } catch (InvalidSessionException invalid) {
             return failed(session, previous, status, invalid, context, now).rescheduleAfter(wakeUp(expiresAt, now));
         }
         status.setTarget(planned.targetDisplay());
-        PolicyDecision decision = PolicyEvaluator.evaluate(policies(session, context),
-                request(session, planned, targetService, expiresAt), session.getMetadata().getNamespace(), settings.maxTtl());
+        PolicyDecision decision = PolicyEvaluator.evaluate(policies, request(session, planned, targetService, expiresAt),
+                session.getMetadata().getNamespace(), settings.maxTtl());
         if (!decision.allowed()) {
             return deny(session, previous, status, decision.message(), context, now);
+        }
+        if (planned.isShell() && !planned.shell().wasRead()) {
+            throw new IllegalStateException("a shell allowed without reading its app"); // no policy allows Shell
         }
         // a shell reaches what its policy lets the namespace's tunnels reach (Shell always needs a policy)
         SessionPlan plan = !planned.isShell() ? planned : planned.withEgress(decision.allowedBy() == null ? List.of()
@@ -291,11 +295,17 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     /**
      * What the shell's pod takes from its app: read back from the shell's own Deployment once it exists (the app is
-     * read once, so its later changes never restart the shell), else from the app's Deployment, else the toolbox.
+     * read once, so its later changes never restart the shell), else from the app's Deployment, else the toolbox. The
+     * app is not read while no policy of the namespace allows Shell at all.
      */
-    private ShellSource shellSource(TunnelSession session, Context<TunnelSession> context) throws InvalidSessionException {
+    private ShellSource shellSource(TunnelSession session, List<TunnelPolicy> policies, Context<TunnelSession> context)
+            throws InvalidSessionException {
         ShellSpec spec = session.getSpec().getShell();
         String app = spec == null ? null : spec.getFromDeployment();
+        if (app != null && !PolicyEvaluator.anyAllows(policies, SessionMode.Shell)) {
+            // denied whatever the app is: it is not read, so a session cannot probe Deployments its author cannot see
+            return ShellSource.unread(app);
+        }
         String wanted = app == null ? ShellSource.TOOLBOX : "deployment/" + app;
         Optional<ShellSource> provisioned = context.getSecondaryResource(Deployment.class)
                 .flatMap(ShellSource::fromShellDeployment)
@@ -349,8 +359,8 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         Duration ttl = created == null ? Duration.ZERO : Duration.between(Instant.parse(created), expiresAt);
         Duration idle = plan.idleTimeoutSeconds() == 0 ? null : Duration.ofSeconds(plan.idleTimeoutSeconds());
         if (plan.isShell()) {
-            String app = plan.shell().container() == null ? null
-                    : plan.shell().source().substring(plan.shell().source().indexOf('/') + 1);
+            String source = plan.shell().source();
+            String app = source.startsWith("deployment/") ? source.substring("deployment/".length()) : null;
             return new SessionRequest(SessionMode.Shell, null, Map.of(), null, List.of(), ttl, idle, plan.expose(),
                     plan.sourceRanges(), app, plan.shell().appLabels());
         }

@@ -250,13 +250,17 @@ class ShellSessionTest {
     }
 
     @Test
-    void shellsAreDeniedWithoutAPolicyThatListsShellAndTheApp() {
+    void shellsAreDeniedWithoutAPolicyThatListsShellAndTheApp() throws Exception {
         client.resource(app("app03", Map.of("team", "a"))).create();
+        drainRequests(server);
         client.resource(shellSession("no-policy", "app03", "app")).create();
         assertEquals("namespace " + ns + " has no TunnelPolicy, so only its own Services, exposed as ClusterIP, are "
                 + "allowed: mode Shell needs a TunnelPolicy listing it in spec.modes and Deployment app03 in "
                 + "spec.shellApps", ready(mock.awaitPhase("no-policy", SessionPhase.Denied)).getMessage());
         mock.assertNothingProvisioned("no-policy");
+        // while no policy allows shells the app is not even read: a session cannot probe Deployments
+        assertEquals(List.of(), drainRequests(server).stream().map(r -> r.getMethod() + " " + r.getPath())
+                .filter(r -> r.contains("/deployments/app03")).toList());
 
         // each policy in a namespace of its own: the operator's cache of a deleted policy is not for the test to race
         newNamespace();
