@@ -41,6 +41,7 @@ import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.e2e.SessionUser;
+import io.tunnelops.testing.MuslToolchain;
 import io.tunnelops.testing.OpenSshTools;
 import io.tunnelops.testing.TcpProbe;
 
@@ -582,13 +583,9 @@ class RealNodeShellIT {
                     for (;;) pause();
                 }
                 """);
+        MuslToolchain.unpack(dir);
         OpenSshTools.Result built = OpenSshTools.run(List.of("bash", "-euc", """
                 cd "$1"
-                apt-get download musl musl-dev >download.log 2>&1 || { cat download.log; exit 1; }
-                for deb in musl_*.deb musl-dev_*.deb; do dpkg-deb -x "$deb" root; done
-                lib=$PWD/root/usr/lib/x86_64-linux-musl
-                sed -e "s#/usr/include/x86_64-linux-musl#$PWD/root/usr/include/x86_64-linux-musl#g" -e "s#/usr/lib/x86_64-linux-musl#$lib#g" \
-                    "$lib/musl-gcc.specs" > musl.specs
                 gcc -specs="$PWD/musl.specs" -O2 -s -o hello hello.c
                 gcc -specs="$PWD/musl.specs" -static -O2 -s -o server server.c
                 file server | grep -q 'statically linked' || { file server; exit 1; }

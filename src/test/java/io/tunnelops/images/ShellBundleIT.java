@@ -25,6 +25,7 @@ import io.tunnelops.ssh.SshdConfigRenderer;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.ContainerRuntime.RunSpec;
 import io.tunnelops.testing.ContainerRuntime;
+import io.tunnelops.testing.MuslToolchain;
 import io.tunnelops.testing.OpenSshTools;
 import io.tunnelops.testing.TcpProbe;
 
@@ -291,13 +292,9 @@ class ShellBundleIT {
                     return 0;
                 }
                 """);
+        MuslToolchain.unpack(dir);
         OpenSshTools.Result built = OpenSshTools.run(List.of("bash", "-euc", """
                 cd "$1"
-                apt-get download musl musl-dev >download.log 2>&1 || { cat download.log; exit 1; }
-                for deb in musl_*.deb musl-dev_*.deb; do dpkg-deb -x "$deb" root; done
-                lib=$PWD/root/usr/lib/x86_64-linux-musl
-                sed -e "s#/usr/include/x86_64-linux-musl#$PWD/root/usr/include/x86_64-linux-musl#g" -e "s#/usr/lib/x86_64-linux-musl#$lib#g" \
-                    "$lib/musl-gcc.specs" > musl.specs
                 gcc -specs="$PWD/musl.specs" -O2 -s -o hello hello.c
                 mkdir -p image/lib image/app
                 cp -L root/lib/ld-musl-x86_64.so.1 image/lib/ld-musl-x86_64.so.1
