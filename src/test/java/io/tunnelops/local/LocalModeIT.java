@@ -283,7 +283,8 @@ class LocalModeIT {
         }
     }
 
-    private static void await(Duration timeout, BooleanSupplier condition, String what) throws InterruptedException {
+    /** Polls the condition every 100 ms until it holds, or fails naming what was awaited. */
+    static void await(Duration timeout, BooleanSupplier condition, String what) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() > deadline) {

@@ -20,6 +20,8 @@ import org.jboss.logging.Logger;
 
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -279,17 +281,22 @@ public final class LocalPodRunner implements AutoCloseable {
                     .withReason(exitCode == 0 ? "Completed" : "Error").withMessage(message.isEmpty() ? null : message)
                     .withFinishedAt(Instant.now().toString()).endTerminated().endState();
         }
-        Pod podObject = new PodBuilder().withNewMetadata().withName(podName(deployment))
-                .withNamespace(deployment.getMetadata().getNamespace())
-                .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
-                .addNewOwnerReference().withApiVersion("apps/v1").withKind("Deployment")
-                .withName(deployment.getMetadata().getName()).withUid(deployment.getMetadata().getUid()).endOwnerReference()
-                .endMetadata()
+        Pod podObject = new PodBuilder().withMetadata(podMetadata(deployment))
                 .withSpec(deployment.getSpec().getTemplate().getSpec())
                 .withNewStatus().withPhase(exitCode == null ? "Running" : exitCode == 0 ? "Succeeded" : "Failed")
                 .withPodIP(pod.address()).withContainerStatuses(builder.build()).endStatus()
                 .build();
         client.resource(podObject).createOr(existing -> existing.update());
+    }
+
+    /** The pod a ReplicaSet would make for the Deployment: its template's labels, owned by the Deployment. */
+    private ObjectMeta podMetadata(Deployment deployment) {
+        return new ObjectMetaBuilder().withName(podName(deployment))
+                .withNamespace(deployment.getMetadata().getNamespace())
+                .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
+                .addNewOwnerReference().withApiVersion("apps/v1").withKind("Deployment")
+                .withName(deployment.getMetadata().getName()).withUid(deployment.getMetadata().getUid()).endOwnerReference()
+                .build();
     }
 
     /** A container that could not start: Pending, as the kubelet reports CreateContainerConfigError. */
@@ -299,12 +306,7 @@ public final class LocalPodRunner implements AutoCloseable {
                 .withImage(spec.getContainers().get(0).getImage()).withReady(false).withStarted(false)
                 .withRestartCount(0).withNewState().withNewWaiting().withReason(reason).withMessage(message)
                 .endWaiting().endState().build();
-        Pod podObject = new PodBuilder().withNewMetadata().withName(podName(deployment))
-                .withNamespace(deployment.getMetadata().getNamespace())
-                .withLabels(deployment.getSpec().getTemplate().getMetadata().getLabels())
-                .addNewOwnerReference().withApiVersion("apps/v1").withKind("Deployment")
-                .withName(deployment.getMetadata().getName()).withUid(deployment.getMetadata().getUid()).endOwnerReference()
-                .endMetadata()
+        Pod podObject = new PodBuilder().withMetadata(podMetadata(deployment))
                 .withSpec(spec)
                 .withNewStatus().withPhase("Pending").withContainerStatuses(status).endStatus()
                 .build();

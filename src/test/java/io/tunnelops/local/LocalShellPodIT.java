@@ -3,7 +3,6 @@ package io.tunnelops.local;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +14,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -81,7 +79,7 @@ class LocalShellPodIT {
         // a target to try forwarding to, as LocalCluster's echo
         client.resource(new ServiceBuilder().withNewMetadata().withName("echo").withNamespace(NAMESPACE).endMetadata()
                 .withNewSpec().addToSelector("app", "echo").addNewPort().withPort(7000).endPort().endSpec().build()).create();
-        await(Duration.ofSeconds(10), () -> !ip("echo").isBlank(), "the echo Service's address");
+        LocalModeIT.await(Duration.ofSeconds(10), () -> !ip("echo").isBlank(), "the echo Service's address");
         echoAddress = ip("echo");
         echo = new EchoServer(echoAddress, 7000);
 
@@ -151,7 +149,7 @@ class LocalShellPodIT {
         int localPort = TcpProbe.freeLoopbackPort();
         List<String> forward = ssh(knownHosts, address, "-L", localPort + ":" + echoAddress + ":7000", "sleep 5");
         Process forwarding = new ProcessBuilder(forward).redirectErrorStream(true).start();
-        await(Duration.ofSeconds(10), () -> TcpProbe.accepts("127.0.0.1", localPort), "ssh's local forward");
+        LocalModeIT.await(Duration.ofSeconds(10), () -> TcpProbe.accepts("127.0.0.1", localPort), "ssh's local forward");
         assertEquals("", nothingOrReset(localPort), "nothing comes back through a refused forward");
         forwarding.waitFor(15, TimeUnit.SECONDS);
         String forwardOutput = new String(forwarding.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -184,7 +182,7 @@ class LocalShellPodIT {
         Process forwarding = new ProcessBuilder(ssh(STATE.resolve("control-known_hosts"), address, "-N", "-L",
                 localPort + ":" + echoAddress + ":7000")).redirectErrorStream(true).start();
         try {
-            await(Duration.ofSeconds(10), () -> TcpProbe.accepts("127.0.0.1", localPort), "ssh's local forward");
+            LocalModeIT.await(Duration.ofSeconds(10), () -> TcpProbe.accepts("127.0.0.1", localPort), "ssh's local forward");
             assertEquals("hello\n", TcpProbe.roundTrip(localPort, "hello\n"));
         } finally {
             forwarding.destroy();
@@ -196,7 +194,7 @@ class LocalShellPodIT {
     void anIdleShellPodEndsAndSaysWhy() throws Exception {
         long begin = System.nanoTime();
         shellSession("idle", 3, false);
-        await(Duration.ofSeconds(20), () -> terminatedMessage("idle") != null, "the idle pod to end");
+        LocalModeIT.await(Duration.ofSeconds(20), () -> terminatedMessage("idle") != null, "the idle pod to end");
         assertEquals("Idle: no SSH connection for 3s", terminatedMessage("idle"));
         assertTrue(System.nanoTime() - begin >= Duration.ofSeconds(3).toNanos());
         client.apps().deployments().inNamespace(NAMESPACE).withName("idle-sshd").delete();
@@ -208,7 +206,7 @@ class LocalShellPodIT {
         Deployment deployment = shellDeployment(name, 0, List.of(new EnvVarBuilder().withName("X").withNewValueFrom()
                 .withNewConfigMapKeyRef().withName("no-such-map").withKey("x").endConfigMapKeyRef().endValueFrom().build()));
         createSession(name, deployment, false);
-        await(Duration.ofSeconds(10), () -> {
+        LocalModeIT.await(Duration.ofSeconds(10), () -> {
             Pod pod = client.pods().inNamespace(NAMESPACE).withName(name + "-sshd-local").get();
             return pod != null && pod.getStatus().getContainerStatuses().get(0).getState().getWaiting() != null;
         }, "the pod to wait");
@@ -243,13 +241,13 @@ class LocalShellPodIT {
                 .addToLabels(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR).endMetadata()
                 .withNewSpec().addToSelector("tunnelops.io/session", name).addNewPort().withPort(SshdLayout.PORT).endPort()
                 .endSpec().build()).create();
-        await(Duration.ofSeconds(10), () -> !ip(name + "-sshd").isBlank(), "the Service's address");
+        LocalModeIT.await(Duration.ofSeconds(10), () -> !ip(name + "-sshd").isBlank(), "the Service's address");
         String address = ip(name + "-sshd");
         Files.writeString(STATE.resolve(name + "-known_hosts"), KnownHosts.line(address, SshdLayout.PORT, hostKey.publicKey()) + "\n");
         client.resource(deployment).create();
         if (deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
                 .noneMatch(e -> e.getValueFrom() != null && e.getValueFrom().getConfigMapKeyRef() != null)) {
-            await(Duration.ofSeconds(15), () -> TcpProbe.accepts(address, SshdLayout.PORT), "the shell's sshd");
+            LocalModeIT.await(Duration.ofSeconds(15), () -> TcpProbe.accepts(address, SshdLayout.PORT), "the shell's sshd");
         }
         return address;
     }
@@ -375,13 +373,4 @@ class LocalShellPodIT {
         }
     }
 
-    private static void await(Duration timeout, BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                fail("timed out after " + timeout.toSeconds() + " s waiting for " + what);
-            }
-            Thread.sleep(100);
-        }
-    }
 }
