@@ -100,7 +100,13 @@ start_sshd() {
     : > "$SSHD_LOG"
     "$SSHD" -D -e -f "$CONFIG_DIR/sshd_config" "$@" 2>> "$SSHD_LOG" &
     sshd_pid=$!
-    tail -n +1 -f "$SSHD_LOG" >&2 &
+    # the log follower ends with this script however it ends (even SIGKILL, which no trap sees): GNU tail's --pid
+    # watches our pid; busybox's tail lacks --pid, and stop_sshd is all it gets
+    if tail --pid="$$" -n 0 /dev/null 2>/dev/null; then
+        tail --pid="$$" -n +1 -f "$SSHD_LOG" >&2 &
+    else
+        tail -n +1 -f "$SSHD_LOG" >&2 &
+    fi
     tail_pid=$!
     trap 'stop_sshd; exit 0' TERM INT
 }

@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -35,6 +37,7 @@ class SshdEntrypointWatchTest {
     Path procNet;
     Path terminationLog;
     Process entrypoint;
+    Thread onJvmExit;
 
     @BeforeEach
     void podFiles() throws Exception {
@@ -58,15 +61,50 @@ class SshdEntrypointWatchTest {
         Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
     }
 
+    /** Stops the entrypoint as the kubelet would (TERM, then KILL), and everything it started, each by its pid. */
     @AfterEach
     void nothingLeftRunning() throws Exception {
-        if (entrypoint != null && entrypoint.isAlive()) {
-            entrypoint.destroyForcibly();
+        if (entrypoint != null) {
+            List<ProcessHandle> started = stopTree(entrypoint.toHandle());
+            Runtime.getRuntime().removeShutdownHook(onJvmExit);
+            for (ProcessHandle p : started) {
+                assertFalse(p.isAlive(), "left running: " + p.pid() + " " + p.info().commandLine().orElse(""));
+            }
         }
         if (Files.exists(dir.resolve("fake.pid"))) {
             long pid = Long.parseLong(Files.readString(dir.resolve("fake.pid")).strip());
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }
+    }
+
+    /** TERM to the root (the entrypoint's trap stops sshd and the log follower), then KILL to whatever remains. */
+    private static List<ProcessHandle> stopTree(ProcessHandle root) {
+        List<ProcessHandle> all = Stream.concat(Stream.of(root), root.descendants()).toList();
+        root.destroy();
+        for (ProcessHandle p : all) {
+            try {
+                p.onExit().get(3, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                p.destroyForcibly();
+                p.onExit().join();
+            }
+        }
+        return all;
+    }
+
+    /** The entrypoint's log follower ({@code tail -f} of the sshd log), once it runs. */
+    private ProcessHandle logFollower() throws Exception {
+        for (int i = 0; i < 100; i++) {
+            var tail = entrypoint.toHandle().children()
+                    .filter(p -> p.info().arguments().map(a -> List.of(a).contains(state.resolve("sshd.log").toString()))
+                            .orElse(false))
+                    .findFirst();
+            if (tail.isPresent()) {
+                return tail.get();
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no log follower under the entrypoint " + entrypoint.pid());
     }
 
     private void start(Map<String, String> env) throws Exception {
@@ -77,6 +115,10 @@ class SshdEntrypointWatchTest {
                 "TUNNEL_PROC_NET", procNet.toString(), "TUNNEL_MONITOR_INTERVAL", "0.1"));
         builder.environment().putAll(env);
         entrypoint = builder.start();
+        // a test JVM that exits mid-test (Ctrl-C, a fork timeout) takes the entrypoint and what it started with it
+        Process started = entrypoint;
+        onJvmExit = new Thread(() -> stopTree(started.toHandle()), "stop-entrypoint");
+        Runtime.getRuntime().addShutdownHook(onJvmExit);
     }
 
     private void tcp(String ipv4, String ipv6) throws Exception {
@@ -171,5 +213,31 @@ class SshdEntrypointWatchTest {
         assertEquals(0, exitWithin(10));
         assertEquals("", Files.readString(terminationLog).strip());
         assertFalse(fakeSshdAlive());
+    }
+
+    @Test
+    void theLogFollowerEndsWithTheEntrypointEvenWhenItIsKilled() throws Exception {
+        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "60"));
+        awaitFakeSshd();
+        ProcessHandle tail = logFollower();
+        entrypoint.destroyForcibly(); // SIGKILL: no trap runs
+        assertTrue(entrypoint.waitFor(5, TimeUnit.SECONDS));
+        try {
+            tail.onExit().get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            tail.destroyForcibly(); // by its pid, so that a failing run leaves nothing behind either
+            throw new AssertionError("the tail -f (pid " + tail.pid() + ") outlived its entrypoint");
+        }
+    }
+
+    @Test
+    void stoppingTheEntrypointStopsItsLogFollower() throws Exception {
+        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "60"));
+        awaitFakeSshd();
+        ProcessHandle tail = logFollower();
+        new ProcessBuilder("kill", "-TERM", String.valueOf(entrypoint.pid())).start().waitFor();
+        assertEquals(0, exitWithin(10));
+        tail.onExit().get(5, TimeUnit.SECONDS);
+        assertFalse(tail.isAlive());
     }
 }
