@@ -57,6 +57,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.crud.AttributeSet;
 import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.Headers;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 
@@ -75,7 +76,11 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
  * rendered as the API server renders them (dates as ages; a date in the future reads {@code <invalid>}, as there);</li>
  * <li>watches over plain HTTP (kubectl's {@code wait} and {@code delete}), answered from a history of changes as
  * bounded watches: the events since the asked resourceVersion, or after a short pause a bookmark, after which the
- * client watches again. The operator's Fabric8 client keeps using the mock server's WebSocket watches.</li>
+ * client watches again;</li>
+ * <li>WebSocket watches (Fabric8's, the operator's informers) that resume from a resourceVersion: the changes after it,
+ * replayed from the same bounded history, then the live ones; or 410 Gone when that version is older than the history,
+ * so the client lists again. Watches from no version or "0" are the mock server's own (the current objects as ADDED,
+ * then the live changes).</li>
  * </ul>
  * Not emulated: validation and admission, server-side apply, strategic merge patch (kubectl uses it to re-apply
  * built-in kinds; custom resources use JSON merge patch), dry-run, garbage collection, Table watches
@@ -93,9 +98,45 @@ public final class EmbeddedApiServer implements AutoCloseable {
     // kept referenced: a java.util.logging level set on an unreferenced logger can be garbage-collected away
     private static final Logger MOCK_SERVER_LOG = Logger.getLogger(MockWebServer.class.getName());
 
-    private final ChangeRecordingStore store = new ChangeRecordingStore();
+    /** How many changes the server keeps for watches that resume from a resourceVersion (etcd's compaction). */
+    static final int DEFAULT_HISTORY = 10_000;
+
+    private final ChangeRecordingStore store;
+    /** Tests only: run once right after the store answered a list of this path (see {@link #afterNextList}). */
+    private final Map<String, Runnable> afterList = new java.util.concurrent.ConcurrentHashMap<>();
     private KubernetesMockServer server;
     private KubernetesClient client;
+
+    public EmbeddedApiServer() {
+        this(DEFAULT_HISTORY);
+    }
+
+    /** @param history how many changes to keep for watches that resume from a resourceVersion */
+    EmbeddedApiServer(int history) {
+        store = new ChangeRecordingStore(history);
+    }
+
+    /**
+     * Tests only: runs {@code action} once, on the server's thread, right after the next list of {@code path} was
+     * answered and before the client sees it; with {@link #deleteNow} it stages "deleted between a list and its watch".
+     */
+    void afterNextList(String path, Runnable action) {
+        afterList.put(path, action);
+    }
+
+    /** Tests only: ends every watch resumed from a version, as an API server ends watches at their timeout. */
+    void endWatches() {
+        store.closeWatches();
+    }
+
+    /** Tests only: deletes through the store directly, as a request would (recorded, watchers told). */
+    void deleteNow(String path) {
+        int code = store.dispatchRecordingDeletion(new RecordedRequest("HTTP/1.1",
+                io.fabric8.mockwebserver.dsl.HttpMethod.DELETE, path, Headers.builder().build(), null)).response().code();
+        if (code / 100 != 2) {
+            throw new IllegalStateException("DELETE " + path + ": " + code);
+        }
+    }
 
     /** Starts on 127.0.0.1; port 0 picks a free one. */
     public EmbeddedApiServer start(int port) {
@@ -362,7 +403,15 @@ public final class EmbeddedApiServer implements AutoCloseable {
             if ("true".equals(params.get("watch")) && !isWebSocketUpgrade(request)) {
                 return watchOverHttp(request, path, params);
             }
+            String since = params.getOrDefault("resourceVersion", "");
+            if ("true".equals(params.get("watch")) && !since.isEmpty() && !"0".equals(since)) {
+                return watchOverWebSocket(request, params, since);
+            }
             MockResponse response = store.dispatch(request);
+            Runnable staged = "true".equals(params.get("watch")) ? null : afterList.remove(path);
+            if (staged != null) {
+                staged.run();
+            }
             String accept = header(request, "Accept");
             if (accept != null && accept.contains("as=Table") && response.code() == 200) {
                 return asTable(path, params, response).orElse(response);
@@ -392,6 +441,7 @@ public final class EmbeddedApiServer implements AutoCloseable {
 
         @Override
         public void shutdown() {
+            store.closeWatches();
             store.shutdown();
         }
     }
@@ -788,7 +838,7 @@ public final class EmbeddedApiServer implements AutoCloseable {
      * server's event loop.
      */
     private MockResponse watchOverHttp(RecordedRequest request, String path, Map<String, String> params) {
-        AttributeSet selector = store.getKey(request.getPath());
+        AttributeSet selector = watchSelector(request, params);
         Optional<ResourceType> type = ResourcePath.parse(path).flatMap(this::typeOf);
         String since = params.getOrDefault("resourceVersion", "");
         StringBuilder events = new StringBuilder();
@@ -819,7 +869,7 @@ public final class EmbeddedApiServer implements AutoCloseable {
                 gone.putObject("metadata");
                 return watchResponse(watchEvent("ERROR", gone), Duration.ZERO);
             }
-            changes.get().forEach(c -> events.append(watchEvent(c.type(), parse(c.object()))));
+            changes.get().forEach(c -> events.append(watchEvent(c.typeFor(selector), parse(c.object()))));
             lastVersion = Math.max(from, store.lastRecordedVersion());
         }
         if (events.length() > 0) {
@@ -833,6 +883,118 @@ public final class EmbeddedApiServer implements AutoCloseable {
         }
         // a watch that ends empty after a second is not "very short" to client-go: it simply watches again
         return watchResponse("\n", Duration.ofSeconds(1));
+    }
+
+    /** What a watch selects: the path's kind and namespace, its label selector, and a name from its field selector. */
+    private AttributeSet watchSelector(RecordedRequest request, Map<String, String> params) {
+        AttributeSet selector = store.getKey(request.getPath());
+        String fields = params.getOrDefault("fieldSelector", "");
+        for (String field : fields.split(",")) {
+            if (field.startsWith("metadata.name=") && !selector.containsKey(KubernetesAttributesExtractor.NAME)) {
+                selector = selector.add(new io.fabric8.mockwebserver.crud.Attribute(KubernetesAttributesExtractor.NAME,
+                        field.substring("metadata.name=".length())));
+            }
+        }
+        return selector;
+    }
+
+    // ---- watches over WebSocket (Fabric8's) that resume from a resourceVersion
+
+    /**
+     * A watch from a resourceVersion, as the API server serves it: every change after that version (replayed from the
+     * store's history), then the changes as they happen; or, when that version is older than the history kept, an
+     * ERROR event with a 410 Gone Status, after which the client lists again. The mock server's own WebSocket watch
+     * ignores the version and sends the current objects as ADDED: a client whose list was older than its watch never
+     * learnt of the deletions in between (issue 11: a restarted operator kept deleted sessions in its cache). Watches
+     * from no version or "0" ("any") keep the mock server's behaviour, which is the API server's for them.
+     */
+    private MockResponse watchOverWebSocket(RecordedRequest request, Map<String, String> params, String since) {
+        long from;
+        try {
+            from = Long.parseLong(since);
+        } catch (NumberFormatException e) {
+            return status(400, "BadRequest", "invalid resourceVersion " + since);
+        }
+        return new MockResponse().withWebSocketUpgrade(new ResumedWatch(from, watchSelector(request, params)));
+    }
+
+    /** One WebSocket watch from a resourceVersion; the store feeds it, in resourceVersion order. */
+    final class ResumedWatch extends io.fabric8.mockwebserver.http.WebSocketListener {
+        private final long since;
+        private final AttributeSet selector;
+        /** One sender per watch keeps its events in order without holding up the store's writes. */
+        private final java.util.concurrent.ExecutorService sender = java.util.concurrent.Executors
+                .newSingleThreadExecutor(r -> {
+                    Thread t = new Thread(r, "embedded-api-watch");
+                    t.setDaemon(true);
+                    return t;
+                });
+        private volatile io.fabric8.mockwebserver.http.WebSocket socket;
+
+        ResumedWatch(long since, AttributeSet selector) {
+            this.since = since;
+            this.selector = selector;
+        }
+
+        AttributeSet selector() {
+            return selector;
+        }
+
+        @Override
+        public void onOpen(io.fabric8.mockwebserver.http.WebSocket webSocket, io.fabric8.mockwebserver.http.Response response) {
+            socket = webSocket;
+            if (!store.subscribe(this, since)) {
+                ObjectNode gone = NODES.objectNode().put("kind", "Status").put("apiVersion", "v1")
+                        .put("status", "Failure").put("message", "too old resource version: " + since)
+                        .put("reason", "Expired").put("code", 410);
+                gone.putObject("metadata");
+                send(watchEvent("ERROR", gone));
+                sender.execute(() -> webSocket.close(1000, "too old resource version"));
+                sender.shutdown();
+            }
+        }
+
+        /** Queues one event (called under the store's history monitor, in resourceVersion order). */
+        void send(String event) {
+            try {
+                sender.execute(() -> socket.send(event.strip()));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed meanwhile
+            }
+        }
+
+        void close() {
+            store.unsubscribe(this);
+            sender.shutdown();
+        }
+
+        /** Ends the watch from the server's side, as the API server does at its timeout: the client watches again. */
+        void end() {
+            store.unsubscribe(this);
+            try {
+                sender.execute(() -> socket.close(1000, "watch ended"));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                // closed meanwhile
+            }
+            sender.shutdown();
+        }
+
+        @Override
+        public void onClosing(io.fabric8.mockwebserver.http.WebSocket webSocket, int code, String reason) {
+            close();
+            webSocket.close(code, reason);
+        }
+
+        @Override
+        public void onClosed(io.fabric8.mockwebserver.http.WebSocket webSocket, int code, String reason) {
+            close();
+        }
+
+        @Override
+        public void onFailure(io.fabric8.mockwebserver.http.WebSocket webSocket, Throwable t,
+                io.fabric8.mockwebserver.http.Response response) {
+            close();
+        }
     }
 
     private static String watchEvent(String type, JsonNode object) {
@@ -851,8 +1013,26 @@ public final class EmbeddedApiServer implements AutoCloseable {
     record StoreResponse(MockResponse response, String deleted) {
     }
 
-    /** One change of the store, as a watch event reports it. */
-    record RecordedChange(long resourceVersion, String type, AttributeSet attributes, String object) {
+    /**
+     * One change of the store, as a watch event reports it; {@code previous}: the object's attributes before a
+     * modification (its labels may have changed).
+     */
+    record RecordedChange(long resourceVersion, String type, AttributeSet attributes, AttributeSet previous,
+            String object) {
+
+        boolean matches(AttributeSet selector) {
+            return attributes.matches(selector) || previous != null && previous.matches(selector);
+        }
+
+        /** As the API server reports a change to a watch with a selector: leaving it is DELETED, entering it ADDED. */
+        String typeFor(AttributeSet selector) {
+            if (!"MODIFIED".equals(type) || previous == null) {
+                return type;
+            }
+            boolean before = previous.matches(selector);
+            boolean after = attributes.matches(selector);
+            return before && !after ? "DELETED" : !before && after ? "ADDED" : type;
+        }
     }
 
     /**
@@ -861,7 +1041,7 @@ public final class EmbeddedApiServer implements AutoCloseable {
      */
     private static final class ChangeRecordingStore extends KubernetesCrudDispatcher {
 
-        private static final int HISTORY = 10_000;
+        private final int historySize;
         /** The object a write on this thread deleted (the store answers such writes with an empty body). */
         private final ThreadLocal<String> deletedByThisThread = new ThreadLocal<>();
 
@@ -869,6 +1049,12 @@ public final class EmbeddedApiServer implements AutoCloseable {
         /** Changes up to this version have been dropped from the history. */
         private long compactedThrough;
         private long lastRecorded;
+        /** The WebSocket watches resumed from a version, fed by {@link #record}. */
+        private final java.util.Set<ResumedWatch> watches = new java.util.LinkedHashSet<>();
+
+        ChangeRecordingStore(int historySize) {
+            this.historySize = historySize;
+        }
 
         @Override
         public void processEvent(String path, AttributeSet pathAttributes, AttributeSet oldAttributes,
@@ -884,7 +1070,7 @@ public final class EmbeddedApiServer implements AutoCloseable {
                     long version = requestResourceVersion();
                     ObjectNode tombstone = (ObjectNode) parse(existing);
                     ((ObjectNode) tombstone.path("metadata")).put("resourceVersion", String.valueOf(version));
-                    record(new RecordedChange(version, "DELETED", oldAttributes, tombstone.toString()));
+                    record(new RecordedChange(version, "DELETED", oldAttributes, null, tombstone.toString()));
                     deletedByThisThread.set(tombstone.toString());
                 }
                 return;
@@ -897,7 +1083,8 @@ public final class EmbeddedApiServer implements AutoCloseable {
             JsonNode stored = parse(newState).path("metadata").path("resourceVersion");
             long version = stored.canConvertToLong() || stored.asText("").matches("\\d+") ? stored.asLong()
                     : requestResourceVersion();
-            record(new RecordedChange(version, existing == null ? "ADDED" : "MODIFIED", attributes, newState));
+            record(new RecordedChange(version, existing == null ? "ADDED" : "MODIFIED", attributes,
+                    existing == null ? null : oldAttributes, newState));
         }
 
         StoreResponse dispatchRecordingDeletion(RecordedRequest request) {
@@ -912,8 +1099,13 @@ public final class EmbeddedApiServer implements AutoCloseable {
 
         private synchronized void record(RecordedChange change) {
             history.addLast(change);
+            for (ResumedWatch watch : watches) {
+                if (change.matches(watch.selector())) {
+                    watch.send(watchEvent(change.typeFor(watch.selector()), parse(change.object())));
+                }
+            }
             lastRecorded = Math.max(lastRecorded, change.resourceVersion());
-            while (history.size() > HISTORY) {
+            while (history.size() > historySize) {
                 compactedThrough = history.removeFirst().resourceVersion();
             }
         }
@@ -928,7 +1120,30 @@ public final class EmbeddedApiServer implements AutoCloseable {
                 return Optional.empty();
             }
             return Optional.of(history.stream().filter(c -> c.resourceVersion() > version)
-                    .filter(c -> c.attributes().matches(selector)).toList());
+                    .filter(c -> c.matches(selector)).toList());
+        }
+
+        /**
+         * Replays to {@code watch} the changes after {@code version} and adds it to the watches fed as changes happen,
+         * in one step, so that no change is missed or sent twice; false (nothing sent) if that history is gone.
+         */
+        synchronized boolean subscribe(ResumedWatch watch, long version) {
+            Optional<List<RecordedChange>> replay = changesSince(version, watch.selector());
+            if (replay.isEmpty()) {
+                return false;
+            }
+            replay.get().forEach(c -> watch.send(watchEvent(c.typeFor(watch.selector()), parse(c.object()))));
+            watches.add(watch);
+            return true;
+        }
+
+        synchronized void unsubscribe(ResumedWatch watch) {
+            watches.remove(watch);
+        }
+
+        /** Ends every resumed watch (the server stops). */
+        synchronized void closeWatches() {
+            List.copyOf(watches).forEach(ResumedWatch::end);
         }
     }
 

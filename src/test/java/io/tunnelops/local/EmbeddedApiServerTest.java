@@ -15,7 +15,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
@@ -24,6 +26,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
 import io.tunnelops.api.v1alpha1.Endpoint;
 import io.tunnelops.api.v1alpha1.SessionPhase;
@@ -205,5 +214,138 @@ class EmbeddedApiServerTest {
             rows.add(cells);
         }
         return rows;
+    }
+
+    // ---- watches that resume from a resourceVersion, as the operator's informers do (Fabric8, over WebSocket)
+
+    private static ConfigMap configMap(String name) {
+        return new ConfigMapBuilder().withNewMetadata().withName(name).endMetadata().addToData("v", "1").build();
+    }
+
+    private static Watcher<ConfigMap> recordingTo(BlockingQueue<String> events) {
+        return new Watcher<>() {
+            @Override
+            public void eventReceived(Action action, ConfigMap map) {
+                events.add(action + " " + map.getMetadata().getName() + " "
+                        + (map.getData() == null ? "-" : map.getData().get("v")));
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {
+                events.add("closed: " + cause.getMessage());
+            }
+        };
+    }
+
+    @Test
+    void aWatchFromAnOldResourceVersionGetsEveryChangeSinceThenAndThenTheLiveOnes() throws Exception {
+        var maps = server.client().configMaps().inNamespace("default");
+        maps.resource(configMap("kept")).create();
+        maps.resource(configMap("gone")).create();
+        String since = maps.list().getMetadata().getResourceVersion();
+        maps.withName("gone").delete();
+        maps.withName("kept").edit(c -> new ConfigMapBuilder(c).addToData("v", "2").build());
+        maps.resource(configMap("new")).create();
+
+        BlockingQueue<String> events = new LinkedBlockingQueue<>();
+        try (Watch watch = maps.watch(new ListOptionsBuilder().withResourceVersion(since).build(), recordingTo(events))) {
+            List<String> replayed = new ArrayList<>();
+            for (String e; replayed.size() < 3 && (e = events.poll(5, TimeUnit.SECONDS)) != null;) {
+                replayed.add(e);
+            }
+            assertEquals(List.of("DELETED gone 1", "MODIFIED kept 2", "ADDED new 1"), replayed);
+            assertNull(events.poll(300, TimeUnit.MILLISECONDS), "nothing else happened after " + since);
+
+            maps.withName("new").delete();
+            assertEquals("DELETED new 1", events.poll(5, TimeUnit.SECONDS), "then the changes as they happen");
+        }
+    }
+
+    @Test
+    void aWatchFromBeforeTheKeptHistoryGets410GoneSoTheClientListsAgain() throws Exception {
+        try (EmbeddedApiServer small = new EmbeddedApiServer(3).start(0)) {
+            var maps = small.client().configMaps().inNamespace("default");
+            maps.resource(configMap("first")).create();
+            String old = maps.list().getMetadata().getResourceVersion();
+            for (int i = 0; i < 5; i++) {
+                maps.resource(configMap("later-" + i)).create();
+            }
+            CompletableFuture<WatcherException> closed = new CompletableFuture<>();
+            try (Watch watch = maps.watch(new ListOptionsBuilder().withResourceVersion(old).build(), new Watcher<>() {
+                @Override
+                public void eventReceived(Action action, ConfigMap map) {
+                    closed.completeExceptionally(new AssertionError("an event instead of 410 Gone: " + action + " "
+                            + map.getMetadata().getName()));
+                }
+
+                @Override
+                public void onClose(WatcherException cause) {
+                    closed.complete(cause);
+                }
+            })) {
+                WatcherException gone = closed.get(10, TimeUnit.SECONDS);
+                assertTrue(gone.isHttpGone(), "410 Gone: " + gone);
+            }
+            // a version the history still holds is served
+            String recent = maps.list().getMetadata().getResourceVersion();
+            BlockingQueue<String> events = new LinkedBlockingQueue<>();
+            try (Watch watch = maps.watch(new ListOptionsBuilder().withResourceVersion(recent).build(), recordingTo(events))) {
+                maps.withName("first").delete();
+                assertEquals("DELETED first 1", events.poll(5, TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    @Test
+    void anInformerThatStartsWhileObjectsAreDeletedDoesNotKeepThemInItsCache() throws Exception {
+        var maps = server.client().configMaps().inNamespace("default");
+        for (int i = 0; i < 5; i++) {
+            maps.resource(configMap("session-" + i)).create();
+        }
+        // a restarted operator lists, and the five are deleted before its watch starts (issue 11)
+        server.afterNextList("/api/v1/namespaces/default/configmaps", () -> {
+            for (int i = 0; i < 5; i++) {
+                server.deleteNow("/api/v1/namespaces/default/configmaps/session-" + i);
+            }
+        });
+        try (SharedIndexInformer<ConfigMap> informer = maps.inform()) {
+            assertTrue(informer.hasSynced());
+            Instant deadline = Instant.now().plusSeconds(10);
+            while (!informer.getStore().list().isEmpty() && Instant.now().isBefore(deadline)) {
+                Thread.sleep(50);
+            }
+            assertEquals(List.of(), informer.getStore().list().stream().map(m -> m.getMetadata().getName()).sorted().toList(),
+                    "deleted objects left in the informer's cache");
+            maps.resource(configMap("after")).create();
+            deadline = Instant.now().plusSeconds(10);
+            while (informer.getStore().list().isEmpty() && Instant.now().isBefore(deadline)) {
+                Thread.sleep(50);
+            }
+            assertEquals(List.of("after"), informer.getStore().list().stream().map(m -> m.getMetadata().getName()).toList());
+        }
+    }
+
+    @Test
+    void anInformerWhoseWatchResumesFromAnExpiredVersionListsAgainAndDropsWhatWasDeleted() throws Exception {
+        try (EmbeddedApiServer small = new EmbeddedApiServer(3).start(0)) {
+            var maps = small.client().configMaps().inNamespace("default");
+            for (int i = 0; i < 5; i++) {
+                maps.resource(configMap("session-" + i)).create();
+            }
+            try (SharedIndexInformer<ConfigMap> informer = maps.inform()) {
+                assertEquals(5, informer.getStore().list().size());
+                // its watch ends; while it is away, more changes than the server keeps
+                small.endWatches();
+                for (int i = 0; i < 5; i++) {
+                    small.deleteNow("/api/v1/namespaces/default/configmaps/session-" + i);
+                }
+                Instant deadline = Instant.now().plusSeconds(15);
+                while (!informer.getStore().list().isEmpty() && Instant.now().isBefore(deadline)) {
+                    Thread.sleep(50);
+                }
+                assertEquals(List.of(), informer.getStore().list().stream().map(m -> m.getMetadata().getName())
+                        .sorted().toList(), "the informer got 410 Gone for its version, listed again, and dropped these");
+            }
+        }
     }
 }
