@@ -21,6 +21,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -495,6 +496,14 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     @Override
     public ErrorStatusUpdateControl<TunnelSession> updateErrorStatus(TunnelSession session, Context<TunnelSession> context,
             Exception e) {
+        if (isGone(session, context, e)) {
+            // deleted while this pass ran, from a cache that still held it: what the pass created must go, and no retry
+            // may create it again
+            LOG.infof("TunnelSession %s/%s no longer exists; removing what this pass created",
+                    session.getMetadata().getNamespace(), session.getMetadata().getName());
+            removeOwnedResources(context);
+            return ErrorStatusUpdateControl.<TunnelSession>noStatusUpdate().withNoRetry();
+        }
         LOG.warnf("TunnelSession %s/%s: reconcile failed: %s", session.getMetadata().getNamespace(),
                 session.getMetadata().getName(), e.getMessage());
         if (context.getRetryInfo().map(r -> !r.isLastAttempt()).orElse(true)) {
@@ -509,6 +518,20 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         events.warning(session, "ProvisioningError", "could not provision the session: " + e.getMessage());
         session.setStatus(previous);
         return ErrorStatusUpdateControl.patchStatus(session);
+    }
+
+    /** A 404 in the failure, and the API server confirms: no session of this name and UID exists any more. */
+    private static boolean isGone(TunnelSession session, Context<TunnelSession> context, Exception e) {
+        boolean notFound = false;
+        for (Throwable t = e; t != null && !notFound; t = t.getCause()) {
+            notFound = t instanceof KubernetesClientException k && k.getCode() == 404;
+        }
+        if (!notFound) {
+            return false;
+        }
+        TunnelSession current = context.getClient().resources(TunnelSession.class)
+                .inNamespace(session.getMetadata().getNamespace()).withName(session.getMetadata().getName()).get();
+        return current == null || !current.getMetadata().getUid().equals(session.getMetadata().getUid());
     }
 
     @Override
