@@ -52,6 +52,7 @@ public record ShellSource(String source, String container, String image, List<En
     static final String APP_NOT_FOUND = "AppNotFound";
     static final String APP_CONTAINER_NOT_FOUND = "AppContainerNotFound";
     public static final String TOOLBOX = "toolbox";
+    private static final String FROM_DEPLOYMENT = "deployment/";
     /** The uid a shell runs as when the app runs as root or leaves the user to its image (restricted needs non-root). */
     public static final long DEFAULT_UID = SshdLayout.UID;
     /** Prefix of the copied volumes' names; the shell's own volumes never start with it. */
@@ -88,8 +89,18 @@ public record ShellSource(String source, String container, String image, List<En
 
     /** An app that is not read because no policy allows a shell: enough for the policy's refusal, nothing more. */
     static ShellSource unread(String app) {
-        return new ShellSource("deployment/" + app, null, null, List.of(), List.of(), List.of(), List.of(), null, null,
+        return new ShellSource(sourceOf(app), null, null, List.of(), List.of(), List.of(), List.of(), null, null,
                 DEFAULT_UID, DEFAULT_UID, DEFAULT_UID, List.of(), List.of(), Map.of(), Map.of(), List.of());
+    }
+
+    /** The source of a shell of this app: "deployment/NAME", or the toolbox for null. */
+    public static String sourceOf(String app) {
+        return app == null ? TOOLBOX : FROM_DEPLOYMENT + app;
+    }
+
+    /** The app's Deployment name; null for the toolbox. */
+    public String app() {
+        return source.startsWith(FROM_DEPLOYMENT) ? source.substring(FROM_DEPLOYMENT.length()) : null;
     }
 
     /** False for {@link #unread}: such a source never reaches a pod. */
@@ -184,7 +195,7 @@ public record ShellSource(String source, String container, String image, List<En
                 || !Boolean.FALSE.equals(pod.getAutomountServiceAccountToken())) {
             omitted.add("service account token: a shell never gets one");
         }
-        return new ShellSource("deployment/" + appName, chosen.getName(), chosen.getImage(), env, envFrom, volumes,
+        return new ShellSource(sourceOf(appName), chosen.getName(), chosen.getImage(), env, envFrom, volumes,
                 mounts, chosen.getWorkingDir(), copyResources(chosen.getResources()), uid, gid, fsGroup,
                 supplementalGroups, pod.getImagePullSecrets() == null ? List.of() : pod.getImagePullSecrets(),
                 pod.getNodeSelector() == null ? Map.of() : pod.getNodeSelector(),

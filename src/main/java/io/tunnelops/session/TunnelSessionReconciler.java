@@ -307,7 +307,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
             // denied whatever the app is: it is not read, so a session cannot probe Deployments its author cannot see
             return ShellSource.unread(app);
         }
-        String wanted = app == null ? ShellSource.TOOLBOX : "deployment/" + app;
+        String wanted = ShellSource.sourceOf(app);
         Optional<ShellSource> provisioned = context.getSecondaryResource(Deployment.class)
                 .flatMap(ShellSource::fromShellDeployment)
                 .filter(s -> s.source().equals(wanted)
@@ -360,10 +360,8 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         Duration ttl = created == null ? Duration.ZERO : Duration.between(Instant.parse(created), expiresAt);
         Duration idle = plan.idleTimeoutSeconds() == 0 ? null : Duration.ofSeconds(plan.idleTimeoutSeconds());
         if (plan.isShell()) {
-            String source = plan.shell().source();
-            String app = source.startsWith("deployment/") ? source.substring("deployment/".length()) : null;
             return new SessionRequest(SessionMode.Shell, null, Map.of(), null, List.of(), ttl, idle, plan.expose(),
-                    plan.sourceRanges(), app, plan.shell().appLabels());
+                    plan.sourceRanges(), plan.shell().app(), plan.shell().appLabels());
         }
         return new SessionRequest(spec.getMode() == null ? SessionMode.Tunnel : spec.getMode(),
                 spec.getTarget().getService(),

@@ -49,16 +49,15 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
 
     public static final String NAME = "sshd-deployment";
     public static final String CONTAINER = "sshd";
+    static final String BUNDLE_CONTAINER = "bundle";
     /** The containers that run sshd or prepare it: Tunnel mode's, a shell's, a shell's init container. */
-    public static final Set<String> CONTAINERS = Set.of(CONTAINER, ShellSource.SHELL_CONTAINER, "bundle");
+    public static final Set<String> CONTAINERS = Set.of(CONTAINER, ShellSource.SHELL_CONTAINER, BUNDLE_CONTAINER);
     static final String CONFIG_VOLUME = "config";
     static final String STATE_VOLUME = "state";
     static final String BUNDLE_VOLUME = "bundle";
     static final String TMP_VOLUME = "tmp";
-    static final String BUNDLE_CONTAINER = "bundle";
     /** Where our sshd image keeps the Shell bundle (images/sshd/Dockerfile), and where the shell pod mounts its copy. */
     static final String BUNDLE_IN_IMAGE = "/opt/tunnel-bundle";
-    static final String BUNDLE_DIR = SshdLayout.BUNDLE_DIR;
     /** Group-readable, so sshd (in fsGroup) reads a root-owned file; sshd accepts a host key it does not own. */
     static final int SECRET_MODE = 0440;
 
@@ -125,13 +124,13 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
                 // -R still copies the busybox links as links and keeps the programs executable. -f: a second run (the
                 // kubelet re-runs init containers when it recreates the pod's sandbox) replaces the read-only scripts
                 // the first one copied ("cp: cannot create regular file '/tunnel/bundle/./bundle-sshd': Permission denied")
-                .withCommand("cp", "-Rf", BUNDLE_IN_IMAGE + "/.", BUNDLE_DIR + "/")
+                .withCommand("cp", "-Rf", BUNDLE_IN_IMAGE + "/.", SshdLayout.BUNDLE_DIR + "/")
                 .withSecurityContext(containerSecurity(SshdLayout.UID, (long) SshdLayout.UID))
                 .withResources(new ResourceRequirementsBuilder()
                         .withRequests(Map.of("cpu", new Quantity("10m"), "memory", new Quantity("16Mi")))
                         .withLimits(Map.of("cpu", new Quantity("500m"), "memory", new Quantity("64Mi")))
                         .build())
-                .withVolumeMounts(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath(BUNDLE_DIR).build())
+                .withVolumeMounts(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath(SshdLayout.BUNDLE_DIR).build())
                 .withTerminationMessagePolicy("FallbackToLogsOnError")
                 .build();
 
@@ -142,7 +141,7 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
                 env("TUNNEL_PROC_NET", "/proc/net"), env("TUNNEL_MONITOR_INTERVAL", "1"),
                 env("TERMINATION_LOG", "/dev/termination-log")));
         List<VolumeMount> mounts = new ArrayList<>(shell.mounts());
-        mounts.add(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath(BUNDLE_DIR).withReadOnly(true).build());
+        mounts.add(new VolumeMountBuilder().withName(BUNDLE_VOLUME).withMountPath(SshdLayout.BUNDLE_DIR).withReadOnly(true).build());
         mounts.add(configMount());
         mounts.add(stateMount());
         List<Volume> volumes = new ArrayList<>(shell.volumes());
@@ -156,7 +155,7 @@ public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, 
                     .endEmptyDir().build());
         }
         var container = sshdContainer(ShellSource.SHELL_CONTAINER, shell.image(), shell.runAsUser(), shell.runAsGroup())
-                .withCommand(BUNDLE_DIR + "/busybox", "sh", BUNDLE_DIR + "/bundle-sshd")
+                .withCommand(SshdLayout.BUNDLE_DIR + "/busybox", "sh", SshdLayout.BUNDLE_DIR + "/bundle-sshd")
                 .withWorkingDir(shell.workingDir())
                 .withEnv(env)
                 .withEnvFrom(shell.envFrom())
