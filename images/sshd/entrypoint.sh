@@ -129,7 +129,8 @@ watch_sessions() {
         if [ "$END_ON_DISCONNECT" = true ] && [ "$armed" = true ] && [ "$connections" -eq 0 ]; then
             end_session "Disconnected: the SSH connection closed"
         fi
-        if [ "${IDLE_TIMEOUT:-0}" -gt 0 ] && [ $((now - idle_since)) -ge "$IDLE_TIMEOUT" ]; then
+        # date +%s counts whole seconds: -gt, so a session is never ended before a full IDLE_TIMEOUT has passed
+        if [ "${IDLE_TIMEOUT:-0}" -gt 0 ] && [ $((now - idle_since)) -gt "$IDLE_TIMEOUT" ]; then
             end_session "Idle: no SSH connection for ${IDLE_TIMEOUT}s"
         fi
         sleep "$INTERVAL"
