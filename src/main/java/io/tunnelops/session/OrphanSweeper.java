@@ -24,11 +24,14 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.operator.Leadership;
+import io.tunnelops.operator.WatchedNamespaces;
 import io.tunnelops.session.resources.SessionLabels;
 
 /**
  * Removes what carries our labels but whose session is gone (or is another session of the same name): covers clusters
- * where garbage collection lags and objects an older operator version left. Runs at start and then periodically.
+ * where garbage collection lags and objects an older operator version left. Runs at start and then periodically, in
+ * the leader only, over the watched namespaces only.
  */
 @ApplicationScoped
 public class OrphanSweeper {
@@ -43,6 +46,12 @@ public class OrphanSweeper {
     @Inject
     OperatorSettings settings;
 
+    @Inject
+    Leadership leadership;
+
+    @Inject
+    WatchedNamespaces watched;
+
     private ScheduledExecutorService timer;
 
     void onStart(@Observes StartupEvent event) {
@@ -53,6 +62,7 @@ public class OrphanSweeper {
         });
         long interval = settings.orphanSweepInterval().toMillis();
         timer.scheduleWithFixedDelay(this::sweepQuietly, 0, interval, TimeUnit.MILLISECONDS);
+        leadership.whenLeading(() -> timer.execute(this::sweepQuietly)); // a new leader sweeps at once
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -62,6 +72,9 @@ public class OrphanSweeper {
     }
 
     private void sweepQuietly() {
+        if (!leadership.isLeader()) {
+            return; // a standby's caches and view may be stale: only the leader deletes anything
+        }
         try {
             sweep();
         } catch (KubernetesClientException e) {
@@ -74,11 +87,10 @@ public class OrphanSweeper {
         // Owned objects first, sessions second: an object's session was created before it, so it is in the list.
         Map<Class<? extends HasMetadata>, List<? extends HasMetadata>> owned = new HashMap<>();
         for (Class<? extends HasMetadata> type : OWNED) {
-            owned.put(type, client.resources(type).inAnyNamespace()
-                    .withLabel(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR).list().getItems());
+            owned.put(type, watched.list(type, SessionLabels.MANAGED_BY, SessionLabels.OPERATOR));
         }
         Map<String, String> sessionUids = new HashMap<>();
-        client.resources(TunnelSession.class).inAnyNamespace().list().getItems().forEach(s -> sessionUids.put(
+        watched.list(TunnelSession.class, null, null).forEach(s -> sessionUids.put(
                 s.getMetadata().getNamespace() + "/" + s.getMetadata().getName(), s.getMetadata().getUid()));
         int deleted = 0;
         for (var objects : owned.values()) {

@@ -31,6 +31,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
+import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.SessionPhase;
@@ -67,6 +68,12 @@ class OperatorRbacAuditIT {
             "services patch", SSA,
             "apps/deployments patch", SSA,
             "networking.k8s.io/networkpolicies patch", SSA));
+
+    /**
+     * Requests every authenticated user may make (the built-in system:basic-user): JOSDK asks whether it may use its
+     * Lease with a SelfSubjectRulesReview before leader election starts.
+     */
+    static final Set<String> EVERY_USER = Set.of("create authorization.k8s.io/selfsubjectrulesreviews");
 
     static RealCluster cluster;
     static KubernetesClient admin;
@@ -357,8 +364,13 @@ class OperatorRbacAuditIT {
 
         ClusterRole role = admin.rbac().clusterRoles().withName(RealCluster.OPERATOR_ACCOUNT).get();
         assertNotNull(role, "the chart's ClusterRole is not installed");
+        Role leaseRole = admin.rbac().roles().inNamespace(RealCluster.OPERATOR_NAMESPACE)
+                .withName(RealCluster.OPERATOR_ACCOUNT + "-leader-election").get();
+        assertNotNull(leaseRole, "the chart's leader-election Role is not installed");
         Map<String, Set<String>> granted = new TreeMap<>();
-        for (PolicyRule rule : role.getRules()) {
+        List<PolicyRule> rules = new ArrayList<>(role.getRules());
+        rules.addAll(leaseRole.getRules()); // in the operator's namespace only: checked below
+        for (PolicyRule rule : rules) {
             for (String group : rule.getApiGroups()) {
                 for (String resource : rule.getResources()) {
                     granted.computeIfAbsent((group.isEmpty() ? "" : group + "/") + resource, k -> new TreeSet<>())
@@ -374,8 +386,14 @@ class OperatorRbacAuditIT {
                 problems.add("a non-resource request, which the ClusterRole does not grant: " + r);
                 continue;
             }
+            if (EVERY_USER.contains(r.verb() + " " + r.key())) {
+                continue;
+            }
             if (!granted.getOrDefault(r.key(), Set.of()).contains(r.verb())) {
                 problems.add("not granted by the ClusterRole: " + r.verb() + " " + r.key() + " (" + r + ")");
+            }
+            if (r.key().equals("coordination.k8s.io/leases") && !RealCluster.OPERATOR_NAMESPACE.equals(r.namespace())) {
+                problems.add("a Lease outside the operator's namespace, where its Role grants nothing: " + r);
             }
             used.computeIfAbsent(r.key(), k -> new TreeMap<>()).computeIfAbsent(r.verb(), v -> new ArrayList<>()).add(r);
         }

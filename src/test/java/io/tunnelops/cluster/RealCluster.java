@@ -122,14 +122,14 @@ public final class RealCluster implements AutoCloseable {
         startup = Duration.ofNanos(System.nanoTime() - begin);
     }
 
-    /** The chart's ServiceAccount, ClusterRole and bindings, exactly as `helm install` would create them. */
+    /** The chart's ServiceAccount, Roles and bindings, exactly as `helm install` would create them. */
     private void installOperatorAccount() {
         admin.resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build())
                 .createOr(NonDeletingOperation::update);
         String rendered = new Helm(project.resolve("deploy/helm/tunnel-operator")).template().withName("tunnel-operator")
                 .withNamespace(OPERATOR_NAMESPACE).call();
         String rbac = List.of(rendered.split("(?m)^---\\s*$")).stream()
-                .filter(doc -> doc.matches("(?s).*\\nkind: (ServiceAccount|ClusterRole|ClusterRoleBinding|RoleBinding)\\n.*"))
+                .filter(doc -> doc.matches("(?s).*\\nkind: (ServiceAccount|ClusterRole|ClusterRoleBinding|Role|RoleBinding)\\n.*"))
                 .collect(Collectors.joining("\n---\n"));
         Kubectl.Result applied = kubectl.runWithInput(rbac, "apply", "-f", "-");
         if (applied.exitCode() != 0) {
@@ -150,6 +150,8 @@ public final class RealCluster implements AutoCloseable {
         Path kubeconfig = operatorKubeconfig(dir.resolve("operator.kubeconfig"));
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put("KUBERNETES_USER_AGENT", OPERATOR_USER_AGENT + ++operatorStarts);
+        // the Lease where the chart's Role allows it, as in the operator's pod
+        environment.put("TUNNEL_OPERATOR_LEADER_ELECTION_LEASE_NAMESPACE", OPERATOR_NAMESPACE);
         environment.putAll(settings);
         operator = OperatorProcess.start(project, kubeconfig, environment, operatorLog());
     }

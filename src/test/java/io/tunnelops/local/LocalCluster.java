@@ -125,8 +125,10 @@ public final class LocalCluster implements AutoCloseable {
         started.add(runner);
         echoAddress = startEchoTarget(client);
 
-        operator = OperatorProcess.start(options.projectDir(), kubeconfig(),
-                Map.of("QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", api.url()), operatorLog());
+        // one operator for sure, and an embedded API without SelfSubjectRulesReview: no leader election
+        operator = OperatorProcess.start(options.projectDir(), kubeconfig(), Map.of(
+                "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", api.url(), "TUNNEL_OPERATOR_LEADER_ELECTION_ENABLED", "false"),
+                operatorLog());
         startup = Duration.ofNanos(System.nanoTime() - begin);
     }
 

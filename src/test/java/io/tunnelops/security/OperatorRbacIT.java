@@ -23,6 +23,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.tunnelops.deploy.ChartTest;
 
 /**
  * The operator's RBAC, as generated (target/kubernetes/kubernetes.yml, written by `./mvnw package`) and as shipped in
@@ -32,7 +33,9 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 class OperatorRbacIT {
 
     static final String GENERATED = "target/kubernetes/kubernetes.yml";
-    static final String CHART_ROLE = "deploy/helm/tunnel-operator/templates/clusterrole.yaml";
+    /** The chart as `helm install` renders it: watching every namespace (the default), and a namespace list. */
+    static final String CHART = "chart";
+    static final String CHART_NAMESPACED = "chart with watchNamespaces";
 
     /**
      * The most the operator may hold, "apiGroup/resource" → verbs, from what the code calls: the informers of the
@@ -57,6 +60,9 @@ class OperatorRbacIT {
         REQUIRED.put("/pods", Set.of("list", "watch"));
         ALLOWED.put("/nodes", Set.of("get")); // the address of the node running a NodePort session's sshd
         REQUIRED.put("/nodes", Set.of("get"));
+        // leader election (Leadership): the Lease tunnel-operator in the operator's namespace
+        ALLOWED.put("coordination.k8s.io/leases", Set.of("get", "create", "update"));
+        REQUIRED.put("coordination.k8s.io/leases", Set.of("get", "create", "update"));
         ALLOWED.put("/events", Set.of("create"));
         REQUIRED.put("/events", Set.of("create"));
         ALLOWED.put("tunnelops.io/tunnelsessions", Set.of("get", "list", "watch", "patch", "update", "delete"));
@@ -77,7 +83,7 @@ class OperatorRbacIT {
     static final Set<String> BUILT_IN_ROLES = Set.of("view", "edit", "admin", "cluster-admin");
 
     @ParameterizedTest
-    @ValueSource(strings = { GENERATED, CHART_ROLE })
+    @ValueSource(strings = { GENERATED, CHART, CHART_NAMESPACED })
     void onlyTheRulesTheOperatorUsesAndNoWildcard(String manifest) throws IOException {
         Map<String, Set<String>> granted = new TreeMap<>();
         List<String> problems = new ArrayList<>();
@@ -133,8 +139,7 @@ class OperatorRbacIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { GENERATED, "deploy/helm/tunnel-operator/templates/clusterrolebinding.yaml",
-            "deploy/helm/tunnel-operator/templates/rolebinding.yaml" })
+    @ValueSource(strings = { GENERATED, CHART, CHART_NAMESPACED })
     void bindingsGrantOnlyTheOperatorsOwnRoleToItsServiceAccount(String manifest) throws IOException {
         List<String> bindings = new ArrayList<>();
         for (JsonNode doc : documents(manifest)) {
@@ -145,7 +150,8 @@ class OperatorRbacIT {
             String role = doc.path("roleRef").path("name").asText();
             bindings.add(binding + " -> " + doc.path("roleRef").path("kind").asText() + " " + role);
             assertFalse(BUILT_IN_ROLES.contains(role) || role.startsWith("system:"), binding + " binds the built-in role " + role);
-            assertEquals("tunnel-operator", role, binding + " binds a role that is not the operator's");
+            assertTrue(role.equals("tunnel-operator") || role.startsWith("tunnel-operator-"),
+                    binding + " binds a role that is not the operator's: " + role);
             for (JsonNode subject : doc.path("subjects")) {
                 assertEquals("ServiceAccount", subject.path("kind").asText(), binding + ": " + subject);
                 assertEquals("tunnel-operator", subject.path("name").asText(), binding + ": " + subject);
@@ -170,6 +176,13 @@ class OperatorRbacIT {
     }
 
     private static List<JsonNode> documents(String manifest) throws IOException {
+        if (manifest.equals(CHART)) {
+            return ChartTest.documents(ChartTest.template().call());
+        }
+        if (manifest.equals(CHART_NAMESPACED)) {
+            return ChartTest.documents(ChartTest.template().withValuesFile(ChartTest.values(
+                    "app: {watchAllNamespaces: false, watchNamespaces: [team-a, team-b]}")).call());
+        }
         Path file = Path.of(manifest);
         assertTrue(Files.exists(file), file + " is missing: run ./mvnw package");
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
