@@ -1,7 +1,5 @@
 package io.tunnelops.operator;
 
-import java.util.Map;
-
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -42,8 +40,13 @@ public class OperatorReadiness implements HealthCheck {
             return response.up().withData("role", "standby").build();
         }
         response.withData("role", leadership.electionEnabled() ? "leader" : "single");
-        Map<String, ? extends Map<String, ?>> unhealthy = runtime.unhealthyEventSources();
-        unhealthy.forEach((controller, sources) -> response.withData(controller, "not synced: " + sources.keySet()));
-        return unhealthy.isEmpty() ? response.up().build() : response.down().build();
+        boolean synced = true;
+        for (var controller : runtime.unhealthyEventSources().entrySet()) { // every controller, with what is unhealthy
+            if (!controller.getValue().isEmpty()) {
+                synced = false;
+                response.withData(controller.getKey(), "not synced: " + controller.getValue().keySet());
+            }
+        }
+        return synced ? response.up().build() : response.down().build();
     }
 }

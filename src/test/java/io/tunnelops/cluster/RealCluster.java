@@ -157,6 +157,19 @@ public final class RealCluster implements AutoCloseable {
     }
 
     /**
+     * One more instance of the operator, as a second replica of the chart's Deployment would be: the same account,
+     * Lease and defaults, plus these settings; its own log ({@code name}.log) and User-Agent ({@code name}).
+     */
+    public OperatorProcess startReplica(String name, Map<String, String> settings) {
+        Map<String, String> environment = new LinkedHashMap<>();
+        environment.put("KUBERNETES_USER_AGENT", OPERATOR_USER_AGENT + name);
+        environment.put("TUNNEL_OPERATOR_LEADER_ELECTION_LEASE_NAMESPACE", OPERATOR_NAMESPACE);
+        environment.putAll(settings);
+        return OperatorProcess.start(project, operatorKubeconfig(dir.resolve(name + ".kubeconfig")), environment,
+                dir.resolve(name + ".log"));
+    }
+
+    /**
      * Writes a kubeconfig with a fresh token of the operator's ServiceAccount (what the chart's pod would have), the
      * API server's address and CA inline, so that it works from any directory, and in a container on the host network.
      */

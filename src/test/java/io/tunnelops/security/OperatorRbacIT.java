@@ -61,8 +61,8 @@ class OperatorRbacIT {
         ALLOWED.put("/nodes", Set.of("get")); // the address of the node running a NodePort session's sshd
         REQUIRED.put("/nodes", Set.of("get"));
         // leader election (Leadership): the Lease tunnel-operator in the operator's namespace
-        ALLOWED.put("coordination.k8s.io/leases", Set.of("get", "create", "update"));
-        REQUIRED.put("coordination.k8s.io/leases", Set.of("get", "create", "update"));
+        ALLOWED.put("coordination.k8s.io/leases", Set.of("get", "create", "update", "patch"));
+        REQUIRED.put("coordination.k8s.io/leases", Set.of("get", "create", "update", "patch"));
         ALLOWED.put("/events", Set.of("create"));
         REQUIRED.put("/events", Set.of("create"));
         ALLOWED.put("tunnelops.io/tunnelsessions", Set.of("get", "list", "watch", "patch", "update", "delete"));
