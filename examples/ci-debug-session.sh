@@ -48,6 +48,9 @@ fail() { printf 'ci-debug-session: %s\n' "$*" >&2; exit 1; }
 cleanup() {
     local status=$?
     trap - EXIT INT TERM HUP
+    # every step runs, even when a cancelled runner no longer reads this script's output (writes then fail)
+    set +e
+    trap '' PIPE
     for group in "$job_pid" "$tunnel_pid" "$sleeper"; do
         # disowned first, so that bash does not report the job it stops as "Terminated"
         [ -z "$group" ] || { disown "$group" && kill -TERM -- "-$group"; } 2>/dev/null || true
@@ -63,10 +66,16 @@ cleanup() {
     rm -rf "$work"
     exit "$status"
 }
+# a cancel: say so (if anyone still reads: a runner may have closed this script's output), then clean up
+cancelled() {
+    trap '' PIPE
+    printf 'ci-debug-session: cancelled (SIG%s)\n' "$1" >&2 || true
+    exit "$2"
+}
 trap cleanup EXIT
-trap 'printf "ci-debug-session: cancelled (SIGTERM)\n" >&2; exit 143' TERM
-trap 'printf "ci-debug-session: cancelled (SIGINT)\n" >&2; exit 130' INT
-trap 'printf "ci-debug-session: cancelled (SIGHUP)\n" >&2; exit 129' HUP
+trap 'cancelled TERM 143' TERM
+trap 'cancelled INT 130' INT
+trap 'cancelled HUP 129' HUP
 
 # a pause that a SIGTERM interrupts at once (bash runs traps only between foreground commands, but during wait)
 pause() { sleep "$1" & sleeper=$!; wait "$sleeper" || true; sleeper=; }
