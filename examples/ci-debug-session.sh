@@ -2,7 +2,8 @@
 # A CI pipeline step that needs a tunnel for one job: open a TunnelSession, wait until it is Ready, run the job
 # through the tunnel, then delete the session and wait until it is gone. Nothing is left behind: not when the job
 # fails, not when the session is Denied or Failed (reported at once, with the operator's message, instead of waiting
-# out the timeout), not when the CI runner cancels the step (SIGTERM, SIGINT or SIGHUP: the job and ssh are stopped first).
+# out the timeout), not when the CI runner cancels the step (SIGTERM, SIGINT or SIGHUP: the job and ssh are stopped
+# first, and the cleanup goes on even if the runner no longer reads the output).
 #
 #   examples/ci-debug-session.sh [command...]
 #
@@ -110,7 +111,8 @@ while :; do
             [ "$reason" != "$phase" ] || reason=
             fail "session $SESSION is $phase${reason:+ ($reason)}: $message" ;;
     esac
-    ((SECONDS < deadline)) || fail "session $SESSION not Ready after ${READY_TIMEOUT}s: phase ${phase:-none}, ${reason:-no reason yet}: $message"
+    ((SECONDS < deadline)) ||
+        fail "session $SESSION not Ready after ${READY_TIMEOUT}s: phase ${phase:-none}, ${reason:-no reason yet}: $message"
     pause 1
 done
 
@@ -133,7 +135,8 @@ for _ in $(seq 1 100); do
     kill -0 "$tunnel_pid" 2>/dev/null || fail "ssh exited before the tunnel was up"
     pause 0.1
 done
-(exec 3<>"/dev/tcp/127.0.0.1/$local_port") 2>/dev/null || fail "the tunnel did not listen on 127.0.0.1:$local_port within 10 s"
+(exec 3<>"/dev/tcp/127.0.0.1/$local_port") 2>/dev/null ||
+    fail "the tunnel did not listen on 127.0.0.1:$local_port within 10 s"
 
 # 5. the job, in the background so that a cancel reaches this script at once
 if [ $# -gt 0 ]; then
