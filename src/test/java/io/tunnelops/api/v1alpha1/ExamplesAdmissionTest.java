@@ -62,7 +62,7 @@ class ExamplesAdmissionTest {
     }
 
     @Test
-    void everyExampleFolderIsCovered() throws IOException {
+    void subfoldersAreCoveredAndTheHostSessionComesWithThePolicyThatAllowsIt() throws IOException {
         List<String> names = examples().stream().map(Path::toString).toList();
         assertTrue(names.contains("examples/external-host-tunnel.yaml"), names.toString());
         assertTrue(names.contains("examples/rbac/ci-role.yaml"), names.toString());
