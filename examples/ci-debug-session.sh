@@ -127,7 +127,8 @@ published_port=$(printf '%s\n' "$command" | sed -E 's/.* -L ([0-9]+):.*/\1/')
 local_port=${LOCAL_PORT:-$published_port}
 command=$(printf '%s\n' "$command" | sed -E "s/ -L $published_port:/ -L $local_port:/")
 # shellcheck disable=SC2086 # the published command is split into its words on purpose
-ssh -F /dev/null -i "$work/id_ed25519" -o UserKnownHostsFile="$work/known_hosts" -o StrictHostKeyChecking=yes \
+# (-n: ssh reads no input, so it cannot be stopped for reading a terminal while it runs in the background)
+ssh -n -F /dev/null -i "$work/id_ed25519" -o UserKnownHostsFile="$work/known_hosts" -o StrictHostKeyChecking=yes \
     -o BatchMode=yes -o ExitOnForwardFailure=yes ${command#ssh } &
 tunnel_pid=$!
 for _ in $(seq 1 100); do
