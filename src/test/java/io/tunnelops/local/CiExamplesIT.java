@@ -237,6 +237,19 @@ class CiExamplesIT {
         run.assertLeftNothing();
     }
 
+    @Test
+    void aWorkflowRunCancelledWhileTheTunnelIsOpenStillStopsItAndDeletesTheSession() throws Exception {
+        String secret = "token-" + UUID.randomUUID();
+        WorkflowRun run = WorkflowRun.of(Map.of("local-port", String.valueOf(TcpProbe.freeLoopbackPort())), secret,
+                "Open the tunnel"); // cancelled with the background ssh running and the session Ready
+
+        assertEquals(List.of(Outcome.SUCCESS, Outcome.SUCCESS, Outcome.SUCCESS, Outcome.SUCCESS, Outcome.SKIPPED,
+                Outcome.SUCCESS), run.outcomes(), run.toString());
+        assertTrue(run.output("Close the tunnel and delete the session").contains("Exit request sent."), run.toString());
+        run.assertKeptTheSecretOutOfItsLogs(secret);
+        run.assertLeftNothing();
+    }
+
     // ---- the policy pairs
 
     @Test
@@ -403,6 +416,10 @@ class CiExamplesIT {
     private record WorkflowRun(List<StepResult> steps, Path runnerTemp) {
 
         static WorkflowRun of(Map<String, String> inputs, String token) throws IOException {
+            return of(inputs, token, null);
+        }
+
+        static WorkflowRun of(Map<String, String> inputs, String token, String cancelAfterStep) throws IOException {
             String kubeconfig = Files.readString(cluster.kubeconfig()).replace("user: {}", "user: {token: " + token + "}");
             assertTrue(kubeconfig.contains(token), "the kubeconfig carries the token");
             Path runnerTemp = Files.createTempDirectory(Files.createDirectories(STATE.resolve("runner")), "temp");
@@ -411,7 +428,7 @@ class CiExamplesIT {
             machine.remove("KUBECONFIG"); // a runner has none: the workflow's first step writes it
             machine.put("KUBECACHEDIR", STATE.resolve("kube-cache").toString());
             List<StepResult> steps = GitHubWorkflow.read(WORKFLOW).runJob("through-a-tunnel", new GitHubWorkflow.RunContext(
-                    inputs, Map.of("KUBECONFIG", kubeconfig), "4242", runnerTemp, workspace, machine));
+                    inputs, Map.of("KUBECONFIG", kubeconfig), "4242", runnerTemp, workspace, machine, cancelAfterStep));
             return new WorkflowRun(steps, runnerTemp);
         }
 

@@ -95,10 +95,16 @@ public final class GitHubWorkflow {
 
     /**
      * What the runner knows of a run: the dispatch inputs given (the others take their defaults), the secrets, the
-     * run's id, its temporary directory and workspace, and the machine's environment the runner passes on.
+     * run's id, its temporary directory and workspace, the machine's environment the runner passes on, and the step
+     * after which someone cancels the run (null: nobody does).
      */
     public record RunContext(Map<String, String> inputs, Map<String, String> secrets, String runId, Path runnerTemp,
-            Path workspace, Map<String, String> machineEnvironment) {
+            Path workspace, Map<String, String> machineEnvironment, String cancelAfterStep) {
+
+        public RunContext(Map<String, String> inputs, Map<String, String> secrets, String runId, Path runnerTemp,
+                Path workspace, Map<String, String> machineEnvironment) {
+            this(inputs, secrets, runId, runnerTemp, workspace, machineEnvironment, null);
+        }
     }
 
     public enum Outcome { SUCCESS, FAILURE, SKIPPED }
@@ -107,14 +113,17 @@ public final class GitHubWorkflow {
     public record StepResult(String name, Outcome outcome, int exitCode, String output, Duration took) {
     }
 
-    /** Runs the job's steps in order, as a runner would; returns every step's result, skipped ones included. */
+    /**
+     * Runs the job's steps in order, as a runner would; returns every step's result, skipped ones included. After a
+     * failed step, or once the run is cancelled, only {@code if: always()} steps run.
+     */
     public List<StepResult> runJob(String jobId, RunContext context) {
         JsonNode job = job(jobId);
         requireBash(job);
         Map<String, String> added = new LinkedHashMap<>(); // by $GITHUB_ENV
         List<String> pathAdded = new ArrayList<>(); // by $GITHUB_PATH
         List<StepResult> results = new ArrayList<>();
-        boolean failed = false;
+        boolean failed = false; // or cancelled: either way only always() steps run
         int index = 0;
         for (JsonNode step : job.path("steps")) {
             String name = step.path("name").asText("step " + index);
@@ -138,7 +147,7 @@ public final class GitHubWorkflow {
                     : job.has("timeout-minutes") ? Duration.ofMinutes(job.get("timeout-minutes").asLong()) : DEFAULT_TIMEOUT;
             StepResult result = runStep(name, step.get("run").asText(), environment, context, timeout, index, added, pathAdded);
             results.add(result);
-            failed |= result.outcome() == Outcome.FAILURE;
+            failed |= result.outcome() == Outcome.FAILURE || name.equals(context.cancelAfterStep());
         }
         return results;
     }
