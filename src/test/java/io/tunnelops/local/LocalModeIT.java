@@ -125,26 +125,6 @@ class LocalModeIT {
     }
 
     @Test
-    void theCiScriptOpensATunnelRunsItsJobThroughItAndLeavesNothingBehind() throws Exception {
-        ProcessBuilder script = new ProcessBuilder("bash", "examples/ci-debug-session.sh").redirectErrorStream(true);
-        script.environment().putAll(Map.of("KUBECONFIG", cluster.kubeconfig().toString(), "SESSION", "ci-job",
-                "NAMESPACE", "default", "TARGET_SERVICE", "echo", "TARGET_PORT", "7000"));
-        Process run = script.start();
-        run.getOutputStream().close();
-        long started = System.nanoTime();
-        String output = new String(run.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        run.waitFor();
-        System.out.printf("local mode: the CI script ran in %.1f s%n", (System.nanoTime() - started) / 1e9);
-
-        assertEquals(0, run.exitValue(), output);
-        assertTrue(output.contains("tunnelsession.tunnelops.io/ci-job condition met"), output);
-        assertTrue(output.contains("through the tunnel: hello from ci-job"), output);
-        assertTrue(output.trim().endsWith("session ci-job deleted"), output);
-        assertEquals("", kubectl.succeed("get", "ts", "-o", "name").replace("tunnelsession.tunnelops.io/echo-debug\n", ""));
-        await(Duration.ofSeconds(15), () -> !cluster.runningSshds().containsKey("default/ci-job-sshd"), "ci-job's sshd to stop");
-    }
-
-    @Test
     void theReadmeShellWalkthroughOpensAShellInTheAppsEnvironmentOnThisMachinesFilesystem() throws Exception {
         try {
             assertEquals("""

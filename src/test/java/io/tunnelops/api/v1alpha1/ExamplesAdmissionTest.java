@@ -1,40 +1,85 @@
 package io.tunnelops.api.v1alpha1;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+
 import io.tunnelops.testing.CrdAdmission;
 
-/** Every TunnelSession and TunnelPolicy in examples/ is one the API server accepts, as the README promises. */
+/**
+ * Every TunnelSession and TunnelPolicy in examples/ (every document of every file, in every folder) is one the API
+ * server accepts, as the README promises; the other documents are whole Kubernetes objects. The GitHub Actions
+ * workflow is no Kubernetes object: CiExamplesTest checks it.
+ */
 class ExamplesAdmissionTest {
 
+    private static final YAMLMapper YAML = new YAMLMapper();
+    private static final Path WORKFLOWS = Path.of("examples/github-actions");
+    private static final Map<String, String> CRDS = Map.of("TunnelSession", "tunnelsessions.tunnelops.io-v1.yml",
+            "TunnelPolicy", "tunnelpolicies.tunnelops.io-v1.yml");
+
     static List<Path> examples() throws IOException {
-        try (Stream<Path> files = Files.list(Path.of("examples"))) {
-            return files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+        try (Stream<Path> files = Files.walk(Path.of("examples"))) {
+            return files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml"))
+                    .filter(f -> !f.startsWith(WORKFLOWS)).sorted().toList();
         }
     }
 
     @ParameterizedTest
     @MethodSource("examples")
-    void theApiServerAcceptsTheExample(Path example) throws IOException {
+    void theApiServerAcceptsEveryDocumentOfTheExample(Path example) throws IOException {
         String yaml = Files.readString(example);
-        assertTrue(yaml.contains("kind: TunnelSession") || yaml.contains("kind: TunnelPolicy"), example + " is of another kind");
-        // a file may hold several documents (shell-demo.yaml: the app it needs too); ours are admitted one by one
-        for (String document : yaml.split("(?m)^---$")) {
-            String crd = document.contains("\nkind: TunnelPolicy") ? "tunnelpolicies.tunnelops.io-v1.yml"
-                    : document.contains("\nkind: TunnelSession") ? "tunnelsessions.tunnelops.io-v1.yml" : null;
-            if (crd != null) {
-                assertEquals(List.of(), CrdAdmission.forCrdFile(crd).admit(document).violations(), example.toString());
+        assertTrue(yaml.startsWith("#"), example + " starts with a comment saying what it shows and how to use it");
+        List<String> documents = documents(yaml);
+        assertFalse(documents.isEmpty(), example + " holds no document");
+        for (String document : documents) {
+            JsonNode object = YAML.readTree(document);
+            String kind = object.path("kind").asText();
+            String where = example + ", " + kind + " " + object.at("/metadata/name").asText();
+            assertFalse(object.path("apiVersion").asText().isBlank(), where + ": apiVersion");
+            assertFalse(kind.isBlank(), where + ": kind");
+            assertFalse(object.at("/metadata/name").asText().isBlank(), where + ": metadata.name");
+            if (CRDS.containsKey(kind)) {
+                assertEquals("tunnelops.io/v1alpha1", object.path("apiVersion").asText(), where);
+                assertEquals(List.of(), CrdAdmission.forCrdFile(CRDS.get(kind)).admit(document).violations(), where);
             }
         }
+    }
+
+    @Test
+    void subfoldersAreCoveredAndTheHostSessionComesWithThePolicyThatAllowsIt() throws IOException {
+        List<String> names = examples().stream().map(Path::toString).toList();
+        assertTrue(names.contains("examples/external-host-tunnel.yaml"), names.toString());
+        assertTrue(names.contains("examples/rbac/ci-role.yaml"), names.toString());
+        assertTrue(documents(Files.readString(Path.of("examples/external-host-tunnel.yaml"))).stream()
+                .map(d -> d.contains("\nkind: TunnelPolicy") ? "policy" : "session").toList()
+                .equals(List.of("policy", "session")), "the host's session comes with the policy that allows it");
+    }
+
+    /** The documents of a YAML stream, without empty ones (a comment-only header before the first ---). */
+    private static List<String> documents(String yaml) throws IOException {
+        List<String> documents = new ArrayList<>();
+        for (String document : yaml.split("(?m)^---\\s*$")) {
+            JsonNode node = YAML.readTree(document);
+            if (node != null && !node.isMissingNode() && !node.isNull()) {
+                documents.add(document);
+            }
+        }
+        return documents;
     }
 }
