@@ -146,11 +146,61 @@ class KubectlTunnelPluginIT {
         kubectl.succeed("delete", "ts", "plugin-connect");
         assertEquals(5, plugin.exitCode(Duration.ofSeconds(30)), plugin.output());
         System.out.printf("kubectl tunnel: stopped %.1f s after its session was deleted%n", (System.nanoTime() - deleted) / 1e9);
-        assertTrue(plugin.output().contains("error: session default/plugin-connect was deleted (end reason: Deleted)"),
-                plugin.output());
+        assertTrue(plugin.output().contains("error: session default/plugin-connect was deleted (end reason: Deleted). Create a"
+                + " new one: kubectl tunnel create svc/echo:7000 -n default\n"), plugin.output());
         assertFalse(flows(port), "nothing listens any more");
         plugin.assertNoTemporaryFilesLeft();
         assertNoKeyMaterial(plugin.output());
+    }
+
+    @Test
+    void createWithRmDeletesItsSessionWhenStoppedBySigterm() throws Exception {
+        int port = TcpProbe.freeLoopbackPort();
+        Plugin plugin = Plugin.start("create", "svc/echo:7000", "--name", "plugin-rm", "--rm", "--local-port",
+                String.valueOf(port));
+        await(Duration.ofSeconds(60), () -> flows(port) || !plugin.process.isAlive(), "data through the created tunnel");
+        ProcessHandle ssh = plugin.sshChild();
+        plugin.process.destroy(); // SIGTERM
+        assertEquals(143, plugin.exitCode(Duration.ofSeconds(15)), plugin.output());
+        assertTrue(plugin.output().contains("kubectl tunnel: deleted session plugin-rm (--rm)"), plugin.output());
+        assertFalse(ssh.isAlive());
+        // the operator's finalizer goes first: the session is gone once the operator has cleaned up after it
+        await(Duration.ofSeconds(15), () -> kubectl.run("get", "ts", "plugin-rm").stderr().contains("(NotFound)"),
+                "the session to be deleted");
+        plugin.assertNoTemporaryFilesLeft();
+    }
+
+    @Test
+    void whileTheApiServerCannotBeReachedTheTunnelWaitsAndComesBack() throws Exception {
+        applySession("plugin-blip", "ttl: 10m");
+        kubectl.succeed("wait", "--for=condition=Ready", "ts/plugin-blip", "--timeout=60s");
+        // a kubectl that answers as kubectl does while the API server is down, as long as the file "down" exists
+        Path wrapper = Files.createDirectories(STATE.resolve("unreachable-kubectl"));
+        Path down = wrapper.resolve("down");
+        String refused = "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?";
+        Files.writeString(wrapper.resolve("kubectl"), """
+                #!/bin/sh
+                if [ -e '%s' ]; then echo '%s' >&2; exit 1; fi
+                exec %s "$@"
+                """.formatted(down, refused, onPath("kubectl")));
+        Files.setPosixFilePermissions(wrapper.resolve("kubectl"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        int port = TcpProbe.freeLoopbackPort();
+        Plugin plugin = Plugin.start(wrapper + ":" + BIN + ":" + System.getenv("PATH"), List.of(
+                BIN.resolve("kubectl-tunnel").toString(), "connect", "plugin-blip", "--local-port", String.valueOf(port)));
+        await(Duration.ofSeconds(30), () -> flows(port) || !plugin.process.isAlive(), "data through connect");
+
+        Files.writeString(down, "");
+        assertTrue(plugin.sshChild().destroyForcibly());
+        await(Duration.ofSeconds(30), () -> plugin.output().contains("cannot read session default/plugin-blip (" + refused
+                + "); retrying in 2s") || !plugin.process.isAlive(), "the plugin to retry");
+        assertTrue(plugin.process.isAlive(), plugin.output());
+        Files.delete(down);
+        await(Duration.ofSeconds(30), () -> flows(port) || !plugin.process.isAlive(), "data once the API answers again");
+        assertTrue(plugin.output().contains("reconnected to session default/plugin-blip"), plugin.output());
+
+        kubectl.succeed("delete", "ts", "plugin-blip");
+        assertEquals(5, plugin.exitCode(Duration.ofSeconds(30)), plugin.output());
+        plugin.assertNoTemporaryFilesLeft();
     }
 
     @Test
@@ -178,8 +228,8 @@ class KubectlTunnelPluginIT {
         Plugin late = Plugin.start("connect", "plugin-idle");
         assertEquals(5, late.exitCode(Duration.ofSeconds(15)), late.output());
         assertTrue(late.output().contains("error: session default/plugin-idle has ended at "), late.output());
-        assertTrue(late.output().contains(": it was idle (no SSH connection for its idleTimeout) (end reason: Idle)."
-                + "\nCreate a new one: kubectl tunnel create ..."), late.output());
+        assertTrue(late.output().contains(": it was idle (no SSH connection for its idleTimeout) (end reason: Idle).\nAn ended"
+                + " session cannot be reopened. Create a new one: kubectl tunnel create svc/echo:7000 -n default\n"), late.output());
         late.assertNoTemporaryFilesLeft();
         kubectl.succeed("delete", "ts", "plugin-once", "plugin-idle");
     }
