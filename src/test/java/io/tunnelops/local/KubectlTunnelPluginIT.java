@@ -59,6 +59,8 @@ class KubectlTunnelPluginIT {
         Files.createDirectories(STATE);
         cluster = LocalCluster.start(new LocalCluster.Options(0, Path.of("").toAbsolutePath(), STATE, PODS));
         kubectl = new Kubectl(cluster.kubeconfig(), STATE.resolve("kube-cache"));
+        // the script's #!/bin/sh: dash on Debian, the strictest of the usual shells
+        System.out.println("kubectl tunnel: /bin/sh is " + Path.of("/bin/sh").toRealPath());
     }
 
     @AfterAll
@@ -117,13 +119,10 @@ class KubectlTunnelPluginIT {
 
     @Test
     void connectReconnectsWhenItsConnectionDropsAndStopsWhenTheSessionIsDeleted() throws Exception {
-        applySession("plugin-connect", "ttl: 10m");
-        kubectl.succeed("wait", "--for=condition=Ready", "ts/plugin-connect", "--timeout=60s");
-        int port = TcpProbe.freeLoopbackPort();
-        Plugin plugin = Plugin.start("connect", "plugin-connect", "--local-port", String.valueOf(port));
-        await(Duration.ofSeconds(30), () -> flows(port) || !plugin.process.isAlive(), "data through connect");
+        Connection connection = connected("plugin-connect", "ttl: 10m");
+        Plugin plugin = connection.plugin();
+        int port = connection.port();
         System.out.printf("kubectl tunnel: connect to data flowing in %.1f s%n", plugin.secondsSinceStart());
-        assertTrue(plugin.process.isAlive(), plugin.output());
 
         // the connection drops: its ssh dies (found in the plugin's own process tree, killed by pid)
         ProcessHandle first = plugin.sshChild();
@@ -175,15 +174,11 @@ class KubectlTunnelPluginIT {
         applySession("plugin-blip", "ttl: 10m");
         kubectl.succeed("wait", "--for=condition=Ready", "ts/plugin-blip", "--timeout=60s");
         // a kubectl that answers as kubectl does while the API server is down, as long as the file "down" exists
-        Path wrapper = Files.createDirectories(STATE.resolve("unreachable-kubectl"));
-        Path down = wrapper.resolve("down");
+        Path down = STATE.resolve("api-server-down");
         String refused = "The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?";
-        Files.writeString(wrapper.resolve("kubectl"), """
-                #!/bin/sh
+        Path wrapper = kubectlAnsweringFirst("unreachable-kubectl", """
                 if [ -e '%s' ]; then echo '%s' >&2; exit 1; fi
-                exec %s "$@"
-                """.formatted(down, refused, onPath("kubectl")));
-        Files.setPosixFilePermissions(wrapper.resolve("kubectl"), PosixFilePermissions.fromString("rwxr-xr-x"));
+                """.formatted(down, refused));
         int port = TcpProbe.freeLoopbackPort();
         Plugin plugin = Plugin.start(wrapper + ":" + BIN + ":" + System.getenv("PATH"), List.of(
                 BIN.resolve("kubectl-tunnel").toString(), "connect", "plugin-blip", "--local-port", String.valueOf(port)));
@@ -206,11 +201,7 @@ class KubectlTunnelPluginIT {
     @Test
     void theSessionsOwnEndStopsThePluginWithItsReason() throws Exception {
         // endOnDisconnect: the first connection's end ends the session, and the plugin with it (no endless reconnects)
-        applySession("plugin-once", "ttl: 10m\n  endOnDisconnect: true");
-        kubectl.succeed("wait", "--for=condition=Ready", "ts/plugin-once", "--timeout=60s");
-        int port = TcpProbe.freeLoopbackPort();
-        Plugin plugin = Plugin.start("connect", "plugin-once", "--local-port", String.valueOf(port));
-        await(Duration.ofSeconds(30), () -> flows(port) || !plugin.process.isAlive(), "data through connect");
+        Plugin plugin = connected("plugin-once", "ttl: 10m\n  endOnDisconnect: true").plugin();
         long dropped = System.nanoTime();
         assertTrue(plugin.sshChild().destroyForcibly());
         assertEquals(5, plugin.exitCode(Duration.ofSeconds(60)), plugin.output());
@@ -383,15 +374,11 @@ class KubectlTunnelPluginIT {
         kubectl.succeed("wait", "--for=condition=Ready", "ts/plugin-forbidden", "--timeout=60s");
         String forbidden = "Error from server (Forbidden): secrets \"plugin-forbidden-ssh\" is forbidden: User \"dev\""
                 + " cannot get resource \"secrets\" in API group \"\" in the namespace \"default\"";
-        Path rbac = Files.createDirectories(STATE.resolve("forbidding-kubectl"));
-        Files.writeString(rbac.resolve("kubectl"), """
-                #!/bin/sh
+        Path rbac = kubectlAnsweringFirst("forbidding-kubectl", """
                 for arg in "$@"; do
                     if [ "$arg" = secret ]; then echo '%s' >&2; exit 1; fi
                 done
-                exec %s "$@"
-                """.formatted(forbidden, onPath("kubectl")));
-        Files.setPosixFilePermissions(rbac.resolve("kubectl"), PosixFilePermissions.fromString("rwxr-xr-x"));
+                """.formatted(forbidden));
         Plugin noSecret = Plugin.start(rbac + ":" + BIN + ":" + System.getenv("PATH"),
                 List.of(BIN.resolve("kubectl-tunnel").toString(), "connect", "plugin-forbidden"));
         assertEquals(6, noSecret.exitCode(Duration.ofSeconds(15)), noSecret.output());
@@ -537,6 +524,20 @@ class KubectlTunnelPluginIT {
 
     // ---- helpers
 
+    private record Connection(Plugin plugin, int port) {
+    }
+
+    /** A Tunnel session to echo, Ready, and {@code kubectl tunnel connect} to it with data flowing. */
+    private static Connection connected(String session, String specLines) throws Exception {
+        applySession(session, specLines);
+        kubectl.succeed("wait", "--for=condition=Ready", "ts/" + session, "--timeout=60s");
+        int port = TcpProbe.freeLoopbackPort();
+        Plugin plugin = Plugin.start("connect", session, "--local-port", String.valueOf(port));
+        await(Duration.ofSeconds(30), () -> flows(port) || !plugin.process.isAlive(), "data through connect");
+        assertTrue(plugin.process.isAlive(), plugin.output());
+        return new Connection(plugin, port);
+    }
+
     private static void applySession(String name, String specLines) {
         var result = kubectl.runWithInput("""
                 apiVersion: tunnelops.io/v1alpha1
@@ -579,6 +580,15 @@ class KubectlTunnelPluginIT {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A directory holding a "kubectl" that runs these lines of sh first, then the real kubectl with the same arguments. */
+    private static Path kubectlAnsweringFirst(String name, String lines) throws IOException {
+        Path dir = Files.createDirectories(STATE.resolve(name));
+        Path wrapper = Files.writeString(dir.resolve("kubectl"), "#!/bin/sh\n" + lines + "exec " + onPath("kubectl")
+                + " \"$@\"\n");
+        Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return dir;
     }
 
     private static String onPath(String tool) {

@@ -62,7 +62,7 @@ class KubectlTunnelScriptTest {
     }
 
     @Test
-    void badArgumentsFailWithExitCode2AndSayWhatIsWrong() throws Exception {
+    void badArgumentsFailWithExitCode2AndSayWhatIsWrongInDashBashAndBusybox() throws Exception {
         Map<List<String>, String> cases = new LinkedHashMap<>();
         cases.put(List.of("frobnicate"), "unknown command frobnicate: create, connect, shell, ssh-config or list");
         cases.put(List.of("connect"), "connect needs the session's name (see: kubectl tunnel connect --help)");
@@ -86,12 +86,19 @@ class KubectlTunnelScriptTest {
         cases.put(List.of("create", "svc/echo:7000", "--name", "Bad_Name"), "--name Bad_Name: lower-case letters");
         cases.put(List.of("shell", "a", "--local-port", "1"), "--local-port is for create, connect and ssh-config");
         cases.put(List.of("connect", "a", "--", "ls"), "-- is for shell (a command to run)");
-        for (Map.Entry<List<String>, String> c : cases.entrySet()) {
-            Result result = dash(c.getKey().toArray(String[]::new));
-            assertEquals(2, result.exitCode(), c.getKey() + ": " + result.stderr());
-            assertTrue(result.stderr().startsWith("kubectl tunnel: error: ") && result.stderr().contains(c.getValue()),
-                    c.getKey() + ": " + result.stderr());
-            assertEquals("", result.stdout(), c.getKey().toString());
+        requireTool("busybox", "busybox-static");
+        // dash is Debian's /bin/sh (KubectlTunnelPluginIT runs it so against sessions); bash and busybox read it alike
+        for (List<String> shell : List.of(List.of("dash"), List.of("bash", "--posix"), List.of("busybox", "sh"))) {
+            for (Map.Entry<List<String>, String> c : cases.entrySet()) {
+                List<String> command = new ArrayList<>(shell);
+                command.add(SCRIPT.toString());
+                command.addAll(c.getKey());
+                Result result = run(command, Map.of());
+                assertEquals(2, result.exitCode(), command + ": " + result.stderr());
+                assertTrue(result.stderr().startsWith("kubectl tunnel: error: ") && result.stderr().contains(c.getValue()),
+                        command + ": " + result.stderr());
+                assertEquals("", result.stdout(), command.toString());
+            }
         }
     }
 
