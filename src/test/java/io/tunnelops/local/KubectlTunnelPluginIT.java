@@ -342,7 +342,7 @@ class KubectlTunnelPluginIT {
     }
 
     @Test
-    void eachErrorSaysWhatToDoAndHasItsExitCode() throws Exception {
+    void aSessionThatCannotBeUsedAndBadArgumentsSayWhyWithTheirExitCodes() throws Exception {
         Plugin notFound = Plugin.start("connect", "no-such-session");
         assertEquals(3, notFound.exitCode(Duration.ofSeconds(15)), notFound.output());
         assertEquals("""
@@ -369,45 +369,6 @@ class KubectlTunnelPluginIT {
                 failed.output());
         kubectl.succeed("delete", "ts", "plugin-denied", "plugin-failed");
 
-        // Forbidden: RBAC refuses the Secret (the embedded API has no RBAC: a kubectl that answers as a real one would)
-        applySession("plugin-forbidden", "ttl: 10m");
-        kubectl.succeed("wait", "--for=condition=Ready", "ts/plugin-forbidden", "--timeout=60s");
-        String forbidden = "Error from server (Forbidden): secrets \"plugin-forbidden-ssh\" is forbidden: User \"dev\""
-                + " cannot get resource \"secrets\" in API group \"\" in the namespace \"default\"";
-        Path rbac = kubectlAnsweringFirst("forbidding-kubectl", """
-                for arg in "$@"; do
-                    if [ "$arg" = secret ]; then echo '%s' >&2; exit 1; fi
-                done
-                """.formatted(forbidden));
-        Plugin noSecret = Plugin.start(rbac + ":" + BIN + ":" + System.getenv("PATH"),
-                List.of(BIN.resolve("kubectl-tunnel").toString(), "connect", "plugin-forbidden"));
-        assertEquals(6, noSecret.exitCode(Duration.ofSeconds(15)), noSecret.output());
-        assertTrue(noSecret.output().contains("error: no permission to read the Secret plugin-forbidden-ssh (the session's key"
-                + " and known_hosts):\n  " + forbidden + "\nAsk whoever administers the namespace"), noSecret.output());
-        assertTrue(noSecret.output().contains("examples/rbac/"), noSecret.output());
-        noSecret.assertNoTemporaryFilesLeft();
-
-        // the local port is taken
-        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-            Plugin busy = Plugin.start("connect", "plugin-forbidden", "--local-port", String.valueOf(taken.getLocalPort()));
-            assertEquals(1, busy.exitCode(Duration.ofSeconds(30)), busy.output());
-            assertTrue(busy.output().contains("error: cannot listen on 127.0.0.1:" + taken.getLocalPort() + " (in use on this"
-                    + " machine?).\nChoose another local port: kubectl tunnel connect plugin-forbidden -n default --local-port"
-                    + " PORT"), busy.output());
-            busy.assertNoTemporaryFilesLeft();
-        }
-
-        // ssh missing: a PATH with everything of this machine's but ssh
-        Path noSsh = pathWithout("ssh");
-        Plugin sshMissing = Plugin.start(noSsh.toString(), List.of(BIN.resolve("kubectl-tunnel").toString(), "connect",
-                "plugin-forbidden"));
-        assertEquals(7, sshMissing.exitCode(Duration.ofSeconds(15)), sshMissing.output());
-        assertEquals("""
-                kubectl tunnel: error: ssh not found on PATH. Install OpenSSH's client
-                (Debian/Ubuntu: apt-get install openssh-client; Fedora: dnf install openssh-clients; macOS has it).
-                """, sshMissing.output());
-        kubectl.succeed("delete", "ts", "plugin-forbidden");
-
         // bad arguments: nothing is created
         Plugin noPort = Plugin.start("create", "svc/echo");
         assertEquals(2, noPort.exitCode(Duration.ofSeconds(15)), noPort.output());
@@ -417,6 +378,70 @@ class KubectlTunnelPluginIT {
         assertEquals(2, twoNames.exitCode(Duration.ofSeconds(15)), twoNames.output());
         assertTrue(twoNames.output().contains("unexpected argument b"), twoNames.output());
         assertFalse(kubectl.succeed("get", "ts", "-o", "name").contains("/echo-"), "no session was created");
+    }
+
+    @Test
+    void connectingFailuresSayWhatToDoWithTheirExitCodes() throws Exception {
+        // Forbidden: RBAC refuses the Secret (the embedded API has no RBAC: a kubectl that answers as a real one would)
+        applySession("plugin-failing", "ttl: 10m");
+        kubectl.succeed("wait", "--for=condition=Ready", "ts/plugin-failing", "--timeout=60s");
+        String forbidden = "Error from server (Forbidden): secrets \"plugin-failing-ssh\" is forbidden: User \"dev\""
+                + " cannot get resource \"secrets\" in API group \"\" in the namespace \"default\"";
+        Path rbac = kubectlAnsweringFirst("forbidding-kubectl", """
+                for arg in "$@"; do
+                    if [ "$arg" = secret ]; then echo '%s' >&2; exit 1; fi
+                done
+                """.formatted(forbidden));
+        Plugin noSecret = Plugin.start(rbac + ":" + BIN + ":" + System.getenv("PATH"),
+                List.of(BIN.resolve("kubectl-tunnel").toString(), "connect", "plugin-failing"));
+        assertEquals(6, noSecret.exitCode(Duration.ofSeconds(15)), noSecret.output());
+        assertTrue(noSecret.output().contains("error: no permission to read the Secret plugin-failing-ssh (the session's key"
+                + " and known_hosts):\n  " + forbidden + "\nAsk whoever administers the namespace"), noSecret.output());
+        assertTrue(noSecret.output().contains("examples/rbac/"), noSecret.output());
+        noSecret.assertNoTemporaryFilesLeft();
+
+        // another host key than the session's: ssh refuses, the plugin stops (no retry, nothing trusted on first use)
+        Path otherKey = STATE.resolve("other-host-key-" + System.nanoTime());
+        OpenSshTools.succeed("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", otherKey.toString());
+        String endpoint = kubectl.succeed("get", "ts", "plugin-failing", "-o", "jsonpath={.status.endpoint.host}");
+        String otherPublic = Files.readString(Path.of(otherKey + ".pub")).split(" ")[1];
+        Path impostor = kubectlAnsweringFirst("impostor-kubectl", """
+                case "$*" in
+                    *'index .data "known_hosts"'*) echo '[%s]:2222 ssh-ed25519 %s'; exit 0 ;;
+                esac
+                """.formatted(endpoint, otherPublic));
+        int unused = TcpProbe.freeLoopbackPort();
+        Plugin mismatch = Plugin.start(impostor + ":" + BIN + ":" + System.getenv("PATH"),
+                List.of(BIN.resolve("kubectl-tunnel").toString(), "connect", "plugin-failing", "--local-port",
+                        String.valueOf(unused)));
+        assertEquals(1, mismatch.exitCode(Duration.ofSeconds(30)), mismatch.output());
+        String fingerprint = kubectl.succeed("get", "ts", "plugin-failing", "-o", "jsonpath={.status.hostKeyFingerprint}");
+        assertTrue(mismatch.output().contains("Host key verification failed."), mismatch.output());
+        assertTrue(mismatch.output().contains("error: the sshd at " + endpoint + ":2222 did not show session"
+                + " default/plugin-failing's host key (" + fingerprint + ");\nnot connecting."), mismatch.output());
+        assertFalse(mismatch.output().contains("Forwarding from"), mismatch.output());
+        mismatch.assertNoTemporaryFilesLeft();
+
+        // the local port is taken
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            Plugin busy = Plugin.start("connect", "plugin-failing", "--local-port", String.valueOf(taken.getLocalPort()));
+            assertEquals(1, busy.exitCode(Duration.ofSeconds(30)), busy.output());
+            assertTrue(busy.output().contains("error: cannot listen on 127.0.0.1:" + taken.getLocalPort() + " (in use on this"
+                    + " machine?).\nChoose another local port: kubectl tunnel connect plugin-failing -n default --local-port"
+                    + " PORT"), busy.output());
+            busy.assertNoTemporaryFilesLeft();
+        }
+
+        // ssh missing: a PATH with everything of this machine's but ssh
+        Path noSsh = pathWithout("ssh");
+        Plugin sshMissing = Plugin.start(noSsh.toString(), List.of(BIN.resolve("kubectl-tunnel").toString(), "connect",
+                "plugin-failing"));
+        assertEquals(7, sshMissing.exitCode(Duration.ofSeconds(15)), sshMissing.output());
+        assertEquals("""
+                kubectl tunnel: error: ssh not found on PATH. Install OpenSSH's client
+                (Debian/Ubuntu: apt-get install openssh-client; Fedora: dnf install openssh-clients; macOS has it).
+                """, sshMissing.output());
+        kubectl.succeed("delete", "ts", "plugin-failing");
     }
 
     // ---- the plugin as a process
