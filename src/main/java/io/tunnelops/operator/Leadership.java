@@ -41,6 +41,7 @@ public class Leadership {
     private final AtomicBoolean leading = new AtomicBoolean();
     private volatile String leaseNamespace;
     private volatile String identity;
+    private volatile boolean stopping;
     private final List<Runnable> onLeading = new CopyOnWriteArrayList<>();
 
     /** True in the instance that holds the Lease, and always when leader election is off. */
@@ -57,14 +58,16 @@ public class Leadership {
         return settings.enabled();
     }
 
+    /** Before the SDK stops the controllers: the Lease given up from now on is released, not lost. */
+    void stopping(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
+        stopping = true;
+    }
+
     /**
      * A leader that stops gracefully (a rolling update, a drain) hands the Lease over at once instead of making its
-     * successor wait out the lease duration; JOSDK does not release it. Runs after the SDK stopped the controllers.
+     * successor wait out the lease duration; JOSDK does not release it. Called when the controllers have stopped.
      */
-    void releaseLease(@Observes @Priority(Interceptor.Priority.LIBRARY_AFTER + 1000) ShutdownEvent event) {
-        if (!settings.enabled() || !leading.getAndSet(false)) {
-            return;
-        }
+    private void releaseLease() {
         try {
             Lease lease = client.leases().inNamespace(leaseNamespace).withName(settings.leaseName()).get();
             if (lease != null && identity.equals(lease.getSpec().getHolderIdentity())) {
@@ -75,6 +78,12 @@ public class Leadership {
         } catch (KubernetesClientException e) {
             LOG.warnf("leader election: the Lease was not released (%s); a successor waits for it to expire", e.getMessage());
         }
+    }
+
+    /** A leader that could not renew must stop acting at once: exit, and come back as a standby. */
+    private void lost() {
+        LOG.errorf("leader election: %s lost the Lease, exiting", identity);
+        System.exit(1);
     }
 
     /** Read by the Quarkus Operator SDK at start; null turns leader election off. */
@@ -99,10 +108,14 @@ public class Leadership {
             onLeading.forEach(Runnable::run);
         }, () -> {
             leading.set(false);
-            LOG.warnf("leader election: %s lost the Lease, stopping", identity);
+            if (stopping) {
+                releaseLease();
+            } else {
+                lost();
+            }
         }, leader -> LOG.infof("leader election: the leader is %s", leader));
-        // exitOnStopLeading: a leader that could not renew must stop acting at once; its pod restarts as a standby
+        // not JOSDK's exit on stop leading: it would exit during a graceful stop too, before the release
         return new LeaderElectionConfiguration(settings.leaseName(), namespace, settings.leaseDuration(),
-                settings.renewDeadline(), settings.retryPeriod(), identity, callbacks, true);
+                settings.renewDeadline(), settings.retryPeriod(), identity, callbacks, false);
     }
 }

@@ -100,6 +100,7 @@ class RealLeaderElectionIT {
                     .until(() -> holder() != null && !"replica-b".equals(holder()));
             Duration graceful = Duration.ofNanos(System.nanoTime() - stopped);
             System.out.printf("leader election: a stopped leader replaced after %.1f s%n", graceful.toMillis() / 1e3);
+            assertTrue(graceful.compareTo(Duration.ofSeconds(8)) < 0, "released, not left to expire (15 s): " + graceful);
             apply(ns, "after", "1h");
             awaitPhase(ns, "after", SessionPhase.Ready);
             assertNotEquals(first, holder(), "each instance has an identity of its own");
