@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.TemplateCommand;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
@@ -126,8 +127,17 @@ public final class RealCluster implements AutoCloseable {
     private void installOperatorAccount() {
         admin.resource(new NamespaceBuilder().withNewMetadata().withName(OPERATOR_NAMESPACE).endMetadata().build())
                 .createOr(NonDeletingOperation::update);
-        String rendered = new Helm(project.resolve("deploy/helm/tunnel-operator")).template().withName("tunnel-operator")
-                .withNamespace(OPERATOR_NAMESPACE).call();
+        applyChartRbac(null);
+    }
+
+    /**
+     * Applies the ServiceAccount, Roles and bindings the chart renders with this values file (null: the defaults);
+     * what a `helm upgrade` with those values would add (it would also delete what they no longer render).
+     */
+    public void applyChartRbac(Path values) {
+        TemplateCommand template = new Helm(project.resolve("deploy/helm/tunnel-operator")).template()
+                .withName("tunnel-operator").withNamespace(OPERATOR_NAMESPACE);
+        String rendered = (values == null ? template : template.withValuesFile(values)).call();
         String rbac = List.of(rendered.split("(?m)^---\\s*$")).stream()
                 .filter(doc -> doc.matches("(?s).*\\nkind: (ServiceAccount|ClusterRole|ClusterRoleBinding|Role|RoleBinding)\\n.*"))
                 .collect(Collectors.joining("\n---\n"));
