@@ -105,6 +105,7 @@ class OperatorJsonLogsAndMetricsIT {
         assertTrue(metrics.contains("tunnel_operator_sessions_ended_total{reason=\"Deleted\"} 1.0"), metrics);
         assertTrue(metrics.contains("tunnel_operator_session_time_to_ready_seconds_count 1"), metrics);
         assertTrue(metrics.contains("operator_sdk_reconciliations_started_total"), "JOSDK's metrics");
+        assertTrue(metrics.contains("jvm_memory_used_bytes"), "the JVM's metrics");
         get(http, operator.managementPort(), "/q/health/live", 200);
         get(http, operator.httpPort(), "/q/metrics", 404);
         get(http, operator.httpPort(), "/q/health/ready", 404);
