@@ -3,6 +3,7 @@ package io.tunnelops.session;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -80,6 +81,11 @@ public class SessionTransitions {
     @Inject
     public SessionTransitions(MeterRegistry registry, Clock clock) {
         this.clock = clock;
+        // a registry may outlive an application instance (Quarkus tests restart the application in one JVM): a meter
+        // left by an earlier instance would be returned by register() below, bound to that instance and its cache
+        for (String name : List.of(SESSIONS, TIME_TO_READY, EXPIRY_LATENESS, ENDED, DENIALS, RECONCILE_ERRORS)) {
+            registry.find(base(name)).meters().forEach(registry::remove);
+        }
         for (SessionPhase phase : SessionPhase.values()) {
             for (SessionMode mode : SessionMode.values()) {
                 Gauge.builder(base(SESSIONS), this, t -> t.count(phase, mode))

@@ -193,6 +193,20 @@ class SessionTransitionsTest {
     }
 
     @Test
+    void aNewInstanceOnARegistryThatOutlivedTheOldOneCountsItsOwnCache() {
+        cached(withStatus(session("a", "old").toService("pg", 5432).build(), SessionPhase.Ready));
+        assertEquals(1.0, sessions(SessionPhase.Ready, SessionMode.Tunnel));
+        // as when Quarkus restarts the application in the same JVM and the global registry stays
+        SessionTransitions restarted = new SessionTransitions(registry, clock);
+        List<TunnelSession> newCache = new CopyOnWriteArrayList<>();
+        restarted.countFrom(newCache::stream);
+        assertEquals(0.0, sessions(SessionPhase.Ready, SessionMode.Tunnel), "not the old instance's cache");
+        newCache.add(withStatus(session("a", "new").toService("pg", 5432).build(), SessionPhase.Ready));
+        newCache.add(withStatus(session("a", "new2").toService("pg", 5432).build(), SessionPhase.Ready));
+        assertEquals(2.0, sessions(SessionPhase.Ready, SessionMode.Tunnel));
+    }
+
+    @Test
     void reconcileErrorsAreCounted() {
         transitions.reconcileFailed();
         transitions.reconcileFailed();
