@@ -116,8 +116,8 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     @Override
     public List<EventSource<?, TunnelSession>> prepareEventSources(EventSourceContext<TunnelSession> context) {
+        transitions.countFrom(() -> context.getPrimaryCache().list()); // the sessions gauge reads the cache, not the API
         // A session waiting for its target Service (or whose Service changed) is re-checked when that Service changes.
-        transitions.countFrom(() -> context.getPrimaryCache().list());
         context.getPrimaryCache().addIndexer(TARGET_INDEX, session -> targetServiceKey(session).map(List::of).orElse(List.of()));
         var targets = InformerEventSourceConfiguration.from(Service.class, TunnelSession.class)
                 .withName(TARGET_SERVICES)

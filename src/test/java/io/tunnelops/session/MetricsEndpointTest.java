@@ -40,6 +40,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusMock;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.KubernetesServer;
+import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
@@ -61,6 +63,9 @@ class MetricsEndpointTest {
 
     @Inject
     TunnelSessionReconciler reconciler;
+
+    @KubernetesTestServer
+    KubernetesServer server;
 
     @TestHTTPResource("/q/metrics")
     URL metricsOnApplicationPort;
@@ -151,6 +156,22 @@ class MetricsEndpointTest {
         assertEquals(List.of("Provisioning", "Ready", "Expired"), lines.phasesOf(ns, "pg"), lines.all.toString());
         assertEquals(List.of("Provisioning", "Ready", "Ended"), lines.phasesOf(ns, "gone"), lines.all.toString());
         assertEquals(List.of("Denied"), lines.phasesOf(ns, "far"), lines.all.toString());
+    }
+
+    @Test
+    void aFailedPassCountsAsAReconcileErrorAndItsRetryMakesTheSessionReady() throws Exception {
+        Map<String, Double> before = scrape();
+        // the API server refuses the sshd's Service once (403 is not retried by the client itself)
+        server.expect().post().withPath("/api/v1/namespaces/" + ns + "/services")
+                .andReturn(403, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+                        + "\"reason\":\"Forbidden\",\"code\":403,\"message\":\"refused once by the test\"}")
+                .once();
+        client.resource(session(ns, "retried").toService("postgres", 5432).build()).create();
+        FakeKubelet.sshdAvailable(client, ns, "retried", "10.96.40.9");
+        awaitPhase("retried", SessionPhase.Ready);
+        Map<String, Double> after = scrape();
+        assertEquals(1.0, delta(before, after, "tunnel_operator_reconcile_errors_total"));
+        assertEquals(1.0, delta(before, after, "tunnel_operator_session_time_to_ready_seconds_count"));
     }
 
     @Test
