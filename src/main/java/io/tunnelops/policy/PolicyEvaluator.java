@@ -46,7 +46,7 @@ public final class PolicyEvaluator {
         String prefix = verdicts.size() == 1 ? "denied by TunnelPolicy " + closest.policy() + ": "
                 : "no TunnelPolicy in namespace " + namespace + " allows this session; the closest, " + closest.policy()
                         + ", says: ";
-        return PolicyDecision.deny(prefix + String.join("; ", closest.violations()));
+        return PolicyDecision.deny(closest.violations().get(0).reason(), prefix + texts(closest.violations()));
     }
 
     /** Whether some accepted policy lists the mode (no policy allows anything but Tunnel). */
@@ -55,45 +55,55 @@ public final class PolicyEvaluator {
                 && spec.getModes().contains(mode) && PolicyProblems.of(spec).isEmpty());
     }
 
-    private record Verdict(String policy, TunnelPolicySpec spec, List<String> violations) {
+    private record Verdict(String policy, TunnelPolicySpec spec, List<Violation> violations) {
+    }
+
+    /** A rule the session breaks: what to tell the user, and which kind of rule it is (the denial's reason). */
+    private record Violation(DenialReason reason, String text) {
+    }
+
+    private static String texts(List<Violation> violations) {
+        return violations.stream().map(Violation::text).collect(Collectors.joining("; "));
     }
 
     private static PolicyDecision byDefault(SessionRequest request, String namespace, Duration operatorMaxTtl) {
-        List<String> missing = new ArrayList<>();
+        List<Violation> missing = new ArrayList<>();
         if (request.mode() != SessionMode.Tunnel) {
-            missing.add("mode " + request.mode() + " needs a TunnelPolicy listing it in spec.modes"
-                    + (request.shellApp() != null ? " and Deployment " + request.shellApp() + " in spec.shellApps" : ""));
+            missing.add(new Violation(DenialReason.Mode, "mode " + request.mode() + " needs a TunnelPolicy listing it in spec.modes"
+                    + (request.shellApp() != null ? " and Deployment " + request.shellApp() + " in spec.shellApps" : "")));
         }
         if (request.host() != null) {
-            missing.add("host " + request.host() + " needs a TunnelPolicy in namespace " + namespace
-                    + " listing it in spec.targets[].hosts (or a range holding it in spec.targets[].cidrs) with ports "
-                    + ports(request.ports()));
+            missing.add(new Violation(DenialReason.Target, "host " + request.host() + " needs a TunnelPolicy in namespace "
+                    + namespace + " listing it in spec.targets[].hosts (or a range holding it in spec.targets[].cidrs) with ports "
+                    + ports(request.ports())));
         }
         if (request.expose() != Expose.ClusterIP) {
-            missing.add("expose " + request.expose() + " needs a TunnelPolicy listing it in spec.allowedExpose");
+            missing.add(new Violation(DenialReason.Expose, "expose " + request.expose()
+                    + " needs a TunnelPolicy listing it in spec.allowedExpose"));
         }
         if (request.ttl().compareTo(operatorMaxTtl) > 0) {
-            missing.add("ttl " + text(request.ttl()) + " exceeds the operator's maximum " + text(operatorMaxTtl)
-                    + " (a TunnelPolicy's spec.maxTtl can allow up to 24h)");
+            missing.add(new Violation(DenialReason.Ttl, "ttl " + text(request.ttl()) + " exceeds the operator's maximum "
+                    + text(operatorMaxTtl) + " (a TunnelPolicy's spec.maxTtl can allow up to 24h)"));
         }
         return missing.isEmpty() ? PolicyDecision.allow("default", null)
-                : PolicyDecision.deny("namespace " + namespace + " has no TunnelPolicy, so only its own Services, "
-                        + "exposed as ClusterIP, are allowed: " + String.join("; ", missing));
+                : PolicyDecision.deny(missing.get(0).reason(), "namespace " + namespace + " has no TunnelPolicy, so only its "
+                        + "own Services, exposed as ClusterIP, are allowed: " + texts(missing));
     }
 
-    private static List<String> violations(TunnelPolicySpec spec, SessionRequest request, Duration operatorMaxTtl) {
-        List<String> violations = new ArrayList<>();
+    private static List<Violation> violations(TunnelPolicySpec spec, SessionRequest request, Duration operatorMaxTtl) {
+        List<Violation> violations = new ArrayList<>();
         if (spec == null) {
-            return List.of("the policy has no spec");
+            return List.of(new Violation(DenialReason.InvalidPolicy, "the policy has no spec"));
         }
         List<String> problems = PolicyProblems.of(spec);
         if (!problems.isEmpty()) {
-            return List.of("the policy is refused and allows nothing until fixed: " + String.join("; ", problems));
+            return List.of(new Violation(DenialReason.InvalidPolicy,
+                    "the policy is refused and allows nothing until fixed: " + String.join("; ", problems)));
         }
         List<SessionMode> modes = spec.getModes() == null || spec.getModes().isEmpty() ? List.of(SessionMode.Tunnel)
                 : spec.getModes();
         if (!modes.contains(request.mode())) {
-            violations.add("mode " + request.mode() + " is not allowed; add it to spec.modes");
+            violations.add(new Violation(DenialReason.Mode, "mode " + request.mode() + " is not allowed; add it to spec.modes"));
         }
         if (request.mode() == SessionMode.Shell) {
             violations.addAll(shellViolations(spec.getShellApps(), request));
@@ -102,32 +112,34 @@ public final class PolicyEvaluator {
         }
         Duration maxTtl = spec.getMaxTtl() == null ? operatorMaxTtl : parse(spec.getMaxTtl());
         if (request.ttl().compareTo(maxTtl) > 0) {
-            violations.add("ttl " + text(request.ttl()) + " exceeds spec.maxTtl " + text(maxTtl));
+            violations.add(new Violation(DenialReason.Ttl, "ttl " + text(request.ttl()) + " exceeds spec.maxTtl " + text(maxTtl)));
         }
         if (spec.getMaxIdleTimeout() != null) {
             Duration maxIdle = parse(spec.getMaxIdleTimeout());
             if (request.idleTimeout() == null) {
-                violations.add("spec.idleTimeout is required, at most " + text(maxIdle) + " (spec.maxIdleTimeout)");
+                violations.add(new Violation(DenialReason.IdleTimeout, "spec.idleTimeout is required, at most " + text(maxIdle)
+                        + " (spec.maxIdleTimeout)"));
             } else if (request.idleTimeout().compareTo(maxIdle) > 0) {
-                violations.add("idleTimeout " + text(request.idleTimeout()) + " exceeds spec.maxIdleTimeout "
-                        + text(maxIdle));
+                violations.add(new Violation(DenialReason.IdleTimeout, "idleTimeout " + text(request.idleTimeout())
+                        + " exceeds spec.maxIdleTimeout " + text(maxIdle)));
             }
         }
         List<Expose> exposes = spec.getAllowedExpose() == null || spec.getAllowedExpose().isEmpty()
                 ? List.of(Expose.ClusterIP) : spec.getAllowedExpose();
         if (!exposes.contains(request.expose())) {
-            violations.add("expose " + request.expose() + " is not allowed; add it to spec.allowedExpose");
+            violations.add(new Violation(DenialReason.Expose, "expose " + request.expose()
+                    + " is not allowed; add it to spec.allowedExpose"));
         }
         if (request.expose() != Expose.ClusterIP && !Boolean.FALSE.equals(spec.getRequireSourceRanges())
                 && request.sourceRanges().isEmpty()) {
-            violations.add("a session exposed as " + request.expose()
-                    + " must list spec.access.sourceRanges (spec.requireSourceRanges)");
+            violations.add(new Violation(DenialReason.SourceRanges, "a session exposed as " + request.expose()
+                    + " must list spec.access.sourceRanges (spec.requireSourceRanges)"));
         }
         return violations;
     }
 
     /** A shell holds its app's variables and mounted Secrets: each app must be allowed by name or label. */
-    private static List<String> shellViolations(ShellApps apps, SessionRequest request) {
+    private static List<Violation> shellViolations(ShellApps apps, SessionRequest request) {
         if (request.shellApp() == null) {
             return List.of(); // the toolbox copies no app
         }
@@ -139,17 +151,18 @@ public final class PolicyEvaluator {
                 && request.shellAppLabels().entrySet().containsAll(wanted.entrySet())) {
             return List.of();
         }
-        return List.of("a shell in Deployment " + request.shellApp() + " is not allowed; add it to "
-                + "spec.shellApps.deployments (or match its labels with spec.shellApps.deploymentLabels)");
+        return List.of(new Violation(DenialReason.ShellApp, "a shell in Deployment " + request.shellApp()
+                + " is not allowed; add it to spec.shellApps.deployments (or match its labels with "
+                + "spec.shellApps.deploymentLabels)"));
     }
 
-    private static List<String> targetViolations(List<PolicyTarget> rules, SessionRequest request) {
+    private static List<Violation> targetViolations(List<PolicyTarget> rules, SessionRequest request) {
         List<PolicyTarget> matching = rules.stream().filter(rule -> matches(rule, request)).toList();
         if (matching.isEmpty()) {
             String field = request.service() != null ? "spec.targets[].services (or serviceLabels)"
                     : "spec.targets[].hosts (or cidrs)";
-            return List.of(request.targetDisplay() + " is not an allowed target; add it to " + field + " with ports "
-                    + ports(request.ports()));
+            return List.of(new Violation(DenialReason.Target, request.targetDisplay() + " is not an allowed target; add it to "
+                    + field + " with ports " + ports(request.ports())));
         }
         for (PolicyTarget rule : matching) {
             if (rule.getPorts() != null && rule.getPorts().containsAll(request.ports())) {
@@ -158,9 +171,9 @@ public final class PolicyEvaluator {
         }
         List<Integer> missing = request.ports().stream()
                 .filter(p -> matching.stream().noneMatch(r -> r.getPorts() != null && r.getPorts().contains(p))).toList();
-        return List.of("port" + (missing.size() == 1 ? " " : "s ") + ports(missing.isEmpty() ? request.ports() : missing)
-                + " of " + request.targetDisplay() + (missing.size() == 1 ? " is" : " are")
-                + " not allowed; add to spec.targets[].ports of the rule that lists it");
+        return List.of(new Violation(DenialReason.Port, "port" + (missing.size() == 1 ? " " : "s ")
+                + ports(missing.isEmpty() ? request.ports() : missing) + " of " + request.targetDisplay()
+                + (missing.size() == 1 ? " is" : " are") + " not allowed; add to spec.targets[].ports of the rule that lists it"));
     }
 
     private static boolean matches(PolicyTarget rule, SessionRequest request) {

@@ -48,6 +48,7 @@ import io.tunnelops.api.v1alpha1.ShellStatus;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.api.v1alpha1.TunnelSessionStatus;
+import io.tunnelops.policy.DenialReason;
 import io.tunnelops.policy.PolicyDecision;
 import io.tunnelops.policy.PolicyEvaluator;
 import io.tunnelops.policy.SessionRequest;
@@ -103,6 +104,9 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     @Inject
     SessionEvents events;
 
+    @Inject
+    SessionTransitions transitions;
+
     /** Reconciliations run so far; lets tests prove a pass happened when they assert it wrote nothing. */
     private final AtomicLong reconciliations = new AtomicLong();
 
@@ -112,6 +116,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     @Override
     public List<EventSource<?, TunnelSession>> prepareEventSources(EventSourceContext<TunnelSession> context) {
+        transitions.countFrom(() -> context.getPrimaryCache().list()); // the sessions gauge reads the cache, not the API
         // A session waiting for its target Service (or whose Service changed) is re-checked when that Service changes.
         context.getPrimaryCache().addIndexer(TARGET_INDEX, session -> targetServiceKey(session).map(List::of).orElse(List.of()));
         var targets = InformerEventSourceConfiguration.from(Service.class, TunnelSession.class)
@@ -186,7 +191,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         PolicyDecision decision = PolicyEvaluator.evaluate(policies, request(session, planned, targetService, expiresAt),
                 session.getMetadata().getNamespace(), settings.maxTtl());
         if (!decision.allowed()) {
-            return deny(session, previous, status, decision.message(), context, now);
+            return deny(session, previous, status, decision, context, now);
         }
         if (planned.isShell() && !planned.shell().wasRead()) {
             throw new IllegalStateException("a shell allowed without reading its app"); // no policy allows Shell
@@ -270,7 +275,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
                 "the sshd did not become available within " + SessionDurations.format(settings.sshdStartTimeout())
                         + "; " + lastCause + "; its sshd, Service, Secret and NetworkPolicy are deleted",
                 session.getMetadata().getGeneration(), now));
-        return publishFinal(session, previous, status, context);
+        return publishFinal(session, previous, status, null, context);
     }
 
     private UpdateControl<TunnelSession> failed(TunnelSession session, TunnelSessionStatus previous,
@@ -284,14 +289,14 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     /** Nothing is provisioned for a denied session, and a live one that a policy change no longer allows ends. */
     private UpdateControl<TunnelSession> deny(TunnelSession session, TunnelSessionStatus previous,
-            TunnelSessionStatus status, String message, Context<TunnelSession> context, Instant now) {
+            TunnelSessionStatus status, PolicyDecision decision, Context<TunnelSession> context, Instant now) {
         removeOwnedResources(context);
         status.setPhase(SessionPhase.Denied);
         status.setEndReason(EndReason.Denied);
         status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
-        status.setConditions(ReadyCondition.set(previous.getConditions(), false, "Denied", message,
+        status.setConditions(ReadyCondition.set(previous.getConditions(), false, "Denied", decision.message(),
                 session.getMetadata().getGeneration(), now));
-        return publishFinal(session, previous, status, context);
+        return publishFinal(session, previous, status, decision.denialReason(), context);
     }
 
     /**
@@ -381,7 +386,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
         status.setConditions(ReadyCondition.set(previous.getConditions(), false, reason.name(), message,
                 session.getMetadata().getGeneration(), now));
-        return publishFinal(session, previous, status, context);
+        return publishFinal(session, previous, status, null, context);
     }
 
     /** An ended session: make sure nothing it owned is left, and delete it once its retention is over. */
@@ -425,9 +430,9 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
      * started from the older, live status must not provision the session again.
      */
     private UpdateControl<TunnelSession> publishFinal(TunnelSession session, TunnelSessionStatus previous,
-            TunnelSessionStatus status, Context<TunnelSession> context) {
+            TunnelSessionStatus status, DenialReason denial, Context<TunnelSession> context) {
         if (!status.equals(previous)) {
-            announce(session, previous, status);
+            announce(session, previous, status, denial);
             PrimaryUpdateAndCacheUtils.patchStatusAndCacheResource(session, context, s -> {
                 s.setStatus(status);
                 return s;
@@ -442,13 +447,15 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         if (status.equals(previous)) {
             return UpdateControl.noUpdate();
         }
-        announce(session, previous, status);
+        announce(session, previous, status, null);
         session.setStatus(status);
         return UpdateControl.patchStatus(session);
     }
 
-    /** Log and record the transitions a person would want to know about. */
-    private void announce(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status) {
+    /** Log and record the transitions a person would want to know about (the log line and metrics: SessionTransitions). */
+    private void announce(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status,
+            DenialReason denial) {
+        transitions.observe(session, previous, status, denial);
         String message = status.getConditions().get(status.getConditions().size() - 1).getMessage();
         if (previous.getExpiresAt() != null && status.getExpiresAt() != null
                 && !previous.getExpiresAt().equals(status.getExpiresAt()) && status.getEndedAt() == null) {
@@ -461,16 +468,10 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         if (SSHD_CANNOT_START.equals(reason) && !wasStuck) {
             // once per episode: the kubelet's ErrImagePull and ImagePullBackOff alternate, events must not follow
             events.warning(session, SSHD_CANNOT_START, message);
-            if (previous.getPhase() == status.getPhase()) { // else the phase's line below says it
-                LOG.infof("TunnelSession %s/%s: %s", session.getMetadata().getNamespace(),
-                        session.getMetadata().getName(), message);
-            }
         }
         if (previous.getPhase() == status.getPhase()) {
             return;
         }
-        LOG.infof("TunnelSession %s/%s: %s (%s)", session.getMetadata().getNamespace(), session.getMetadata().getName(),
-                status.getPhase(), message);
         switch (status.getPhase()) {
             case Provisioning -> {
                 if (previous.getPhase() == null || previous.getPhase() == SessionPhase.Pending
@@ -504,16 +505,21 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         }
         LOG.warnf("TunnelSession %s/%s: reconcile failed: %s", session.getMetadata().getNamespace(),
                 session.getMetadata().getName(), e.getMessage());
+        transitions.reconcileFailed();
         if (context.getRetryInfo().map(r -> !r.isLastAttempt()).orElse(true)) {
             return ErrorStatusUpdateControl.defaultErrorProcessing();
         }
         TunnelSessionStatus previous = session.getStatus() == null ? new TunnelSessionStatus() : session.getStatus();
+        TunnelSessionStatus before = new TunnelSessionStatus();
+        before.setPhase(previous.getPhase());
+        before.setConditions(previous.getConditions());
         previous.setPhase(SessionPhase.Failed);
         previous.setObservedGeneration(session.getMetadata().getGeneration());
         previous.setConditions(ReadyCondition.set(previous.getConditions(), false, "ProvisioningError",
                 "could not provision the session: " + e.getMessage(), session.getMetadata().getGeneration(),
                 clock.instant()));
         events.warning(session, "ProvisioningError", "could not provision the session: " + e.getMessage());
+        transitions.observe(session, before, previous, null);
         session.setStatus(previous);
         return ErrorStatusUpdateControl.patchStatus(session);
     }
@@ -539,8 +545,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         if (session.getStatus() == null || session.getStatus().getEndedAt() == null) {
             events.normal(session, "Ended", "Deleted: the session was deleted; its sshd, Service, Secret and "
                     + "NetworkPolicy are removed");
-            LOG.infof("TunnelSession %s/%s deleted; its sshd, Service, Secret and NetworkPolicy are removed",
-                    session.getMetadata().getNamespace(), session.getMetadata().getName());
+            transitions.deleted(session);
         }
         return DeleteControl.defaultDelete();
     }

@@ -52,8 +52,12 @@ class HelmInstallIT {
         assertEquals("/q/health/ready", container.getReadinessProbe().getHttpGet().getPath());
         assertEquals("/q/health/live", container.getLivenessProbe().getHttpGet().getPath());
         assertEquals("/q/health/started", container.getStartupProbe().getHttpGet().getPath());
-        String ready = cluster.inNode("curl", "-sf", "http://" + pod.getStatus().getPodIP() + ":8080/q/health/ready");
+        // health and metrics are on the management port, not the application's 8080
+        assertEquals(9000, container.getReadinessProbe().getHttpGet().getPort().getIntVal());
+        String ready = cluster.inNode("curl", "-sf", "http://" + pod.getStatus().getPodIP() + ":9000/q/health/ready");
         assertTrue(ready.contains("\"status\": \"UP\""), ready);
+        String metrics = cluster.inNode("curl", "-sf", "http://" + pod.getStatus().getPodIP() + ":9000/q/metrics");
+        assertTrue(metrics.contains("tunnel_operator_sessions{"), "our metrics on the management port");
 
         // as uid 10001, the process the runtime started: read from the node, not from the pod spec
         String procStatus = cluster.ctr("tasks", "exec", "--exec-id", "uid-" + System.nanoTime(), id, "cat", "/proc/1/status");

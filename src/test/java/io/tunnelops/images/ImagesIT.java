@@ -342,13 +342,14 @@ class ImagesIT {
 
         RealCluster cluster = RealCluster.shared();
         Path kubeconfig = cluster.operatorKubeconfig(work.resolve("operator-image.kubeconfig"));
-        int port = TcpProbe.freeLoopbackPort();
+        int port = TcpProbe.freeLoopbackPort(); // the management interface: health (and metrics)
         long begin = System.nanoTime();
         // the chart's pod: a ServiceAccount token and nothing else; host network reaches the API server on loopback
         ContainerRuntime.Container operator = runtime.start(new RunSpec(OPERATOR_IMAGE, "operator").hostNetwork().restricted()
                 .bindReadOnly(kubeconfig, "/etc/tunnel-operator/kubeconfig")
                 .env("KUBECONFIG", "/etc/tunnel-operator/kubeconfig")
-                .env("QUARKUS_HTTP_HOST", "127.0.0.1").env("QUARKUS_HTTP_PORT", String.valueOf(port)));
+                .env("QUARKUS_HTTP_HOST", "127.0.0.1").env("QUARKUS_HTTP_PORT", String.valueOf(TcpProbe.freeLoopbackPort()))
+                .env("QUARKUS_MANAGEMENT_HOST", "127.0.0.1").env("QUARKUS_MANAGEMENT_PORT", String.valueOf(port)));
         try {
             long pid = operator.pid();
             String status = Files.readString(Path.of("/proc", String.valueOf(pid), "status"));

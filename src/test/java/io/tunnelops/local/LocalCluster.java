@@ -183,8 +183,9 @@ public final class LocalCluster implements AutoCloseable {
         String kubeconfig = kubeconfig().toString();
         return """
 
-                Local cluster ready in %.1f s: Kubernetes API %s (embedded), the tunnel operator (log: %s),
-                the local pod runner, and the demo Service echo (namespace default, port %d, at %s).
+                Local cluster ready in %.1f s: Kubernetes API %s (embedded), the tunnel operator (log: %s;
+                metrics: http://127.0.0.1:%d/q/metrics), the local pod runner, and the demo Service echo
+                (namespace default, port %d, at %s).
 
                 kubeconfig: %s
 
@@ -210,7 +211,8 @@ public final class LocalCluster implements AutoCloseable {
                   kubectl delete -f examples/shell-demo.yaml
 
                 Ctrl-C stops the operator, every sshd, the echo server and the API server.
-                """.formatted(startup.toMillis() / 1000.0, api.url(), operatorLog(), ECHO_PORT, echoAddress,
+                """.formatted(startup.toMillis() / 1000.0, api.url(), operatorLog(), operator.managementPort(), ECHO_PORT,
+                echoAddress,
                 kubeconfig, kubeconfig);
     }
 

@@ -28,20 +28,26 @@ public final class OperatorProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
     private final int httpPort;
+    private final int managementPort;
 
-    private OperatorProcess(Process process, Path log, int httpPort) {
+    private OperatorProcess(Process process, Path log, int httpPort, int managementPort) {
         this.process = process;
         this.log = log;
         this.httpPort = httpPort;
+        this.managementPort = managementPort;
     }
 
-    /** Starts the operator and waits until /q/health/ready answers 200 (its controllers watch the API). */
+    /**
+     * Starts the operator and waits until /q/health/ready answers 200 (its controllers watch the API). Health and
+     * /q/metrics are on the management interface, on a free loopback port of its own ({@link #managementPort()}).
+     */
     public static OperatorProcess start(Path projectDir, Path kubeconfig, Map<String, String> settings, Path log) {
         Path jar = projectDir.resolve("target/quarkus-app/quarkus-run.jar");
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " is missing: run ./mvnw package -DskipTests first");
         }
         int port = freePort();
+        int managementPort = freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder builder = new ProcessBuilder(java, "-jar", jar.toString()).directory(projectDir.toFile())
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -50,6 +56,8 @@ public final class OperatorProcess implements AutoCloseable {
         env.put("KUBECONFIG", kubeconfig.toString());
         env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
         env.put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        env.put("QUARKUS_MANAGEMENT_HOST", "127.0.0.1");
+        env.put("QUARKUS_MANAGEMENT_PORT", String.valueOf(managementPort));
         env.putAll(settings);
         Process process;
         try {
@@ -57,7 +65,7 @@ public final class OperatorProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the operator (" + java + " -jar " + jar + ")", e);
         }
-        OperatorProcess operator = new OperatorProcess(process, log, port);
+        OperatorProcess operator = new OperatorProcess(process, log, port, managementPort);
         try {
             operator.awaitReady();
         } catch (RuntimeException e) {
@@ -69,7 +77,7 @@ public final class OperatorProcess implements AutoCloseable {
 
     private void awaitReady() {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-        URI ready = URI.create("http://127.0.0.1:" + httpPort + "/q/health/ready");
+        URI ready = URI.create("http://127.0.0.1:" + managementPort + "/q/health/ready");
         long deadline = System.nanoTime() + START.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
@@ -92,6 +100,16 @@ public final class OperatorProcess implements AutoCloseable {
         }
         throw new IllegalStateException("the operator was not ready within " + START.toSeconds() + " s; its log ("
                 + log + ") ends with:\n" + tail(30));
+    }
+
+    /** The application's HTTP port on 127.0.0.1 (nothing of ours is served there). */
+    public int httpPort() {
+        return httpPort;
+    }
+
+    /** The management interface's port on 127.0.0.1: /q/health/* and /q/metrics. */
+    public int managementPort() {
+        return managementPort;
     }
 
     public long pid() {

@@ -75,6 +75,7 @@ class OperatorRestartTest {
         fresh.events = new SessionEvents();
         fresh.events.client = restartedClient;
         fresh.events.clock = clock;
+        fresh.transitions = new SessionTransitions(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), clock);
         Operator restarted = new Operator(o -> o.withKubernetesClient(restartedClient)
                 .withUseSSAToPatchPrimaryResource(false)
                 .withSSABasedCreateUpdateMatchForDependentResources(false));
