@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -15,7 +16,10 @@ import java.util.stream.Collectors;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.tunnelops.api.v1alpha1.SessionPhase;
+import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.resources.SessionLabels;
+import io.tunnelops.testing.Kubectl;
 
 /** What the real-cluster tests set up and check again and again: targets, credentials, and that nothing is left. */
 public final class ClusterFixtures {
@@ -119,5 +123,28 @@ public final class ClusterFixtures {
         return admin.secrets().inNamespace(ns).withName(name).get().getData().entrySet().stream()
                 .collect(Collectors.toMap(Map.Entry::getKey,
                         e -> new String(Base64.getDecoder().decode(e.getValue()), StandardCharsets.UTF_8)));
+    }
+
+    /** A TunnelSession to the Service postgres, port 5432, applied with kubectl as a user would. */
+    public static void applyPostgresSession(String ns, String name, String ttl) {
+        Kubectl.Result applied = RealCluster.shared().kubectl().runWithInput("""
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata: {name: %s}
+                spec:
+                  target: {service: postgres, ports: [5432]}
+                  ttl: %s
+                """.formatted(name, ttl), "apply", "-n", ns, "-f", "-");
+        assertEquals(0, applied.exitCode(), applied.stderr());
+    }
+
+    public static TunnelSession session(String ns, String name) {
+        return admin().resources(TunnelSession.class).inNamespace(ns).withName(name).get();
+    }
+
+    /** The session once it shows this phase (within 90 s). */
+    public static TunnelSession awaitPhase(String ns, String name, SessionPhase phase) {
+        return await().atMost(90, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250)).until(() -> session(ns, name),
+                s -> s != null && s.getStatus() != null && s.getStatus().getPhase() == phase);
     }
 }

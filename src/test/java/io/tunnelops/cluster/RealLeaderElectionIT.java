@@ -1,7 +1,10 @@
 package io.tunnelops.cluster;
 
 import static io.tunnelops.cluster.ClusterFixtures.assertNothingLeft;
+import static io.tunnelops.cluster.ClusterFixtures.applyPostgresSession;
+import static io.tunnelops.cluster.ClusterFixtures.awaitPhase;
 import static io.tunnelops.cluster.ClusterFixtures.echoTarget;
+import static io.tunnelops.cluster.ClusterFixtures.session;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -21,7 +24,6 @@ import org.junit.jupiter.api.Test;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.tunnelops.api.v1alpha1.SessionPhase;
-import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.local.OperatorProcess;
 import io.tunnelops.testing.Kubectl;
 
@@ -62,9 +64,9 @@ class RealLeaderElectionIT {
         OperatorProcess standby = cluster.startReplica("replica-b", Map.of("TUNNEL_OPERATOR_LEADER_ELECTION_IDENTITY", "replica-b"));
         try {
             assertEquals(first, holder(), "the standby took the Lease from a live leader");
-            apply(ns, "before", "1h");
+            applyPostgresSession(ns, "before", "1h");
             awaitPhase(ns, "before", SessionPhase.Ready);
-            apply(ns, "doomed", "1h");
+            applyPostgresSession(ns, "doomed", "1h");
             awaitPhase(ns, "doomed", SessionPhase.Ready);
             assertEquals(List.of(), requestsOf("replica-b", ns, Set.of("create", "update", "patch", "delete")),
                     "the standby wrote to the sessions' namespace");
@@ -74,7 +76,7 @@ class RealLeaderElectionIT {
             cluster.operator().kill();
             long killed = System.nanoTime();
             kubectl.succeed("delete", "-n", ns, "ts/doomed", "--wait=false");
-            apply(ns, "during", "1h");
+            applyPostgresSession(ns, "during", "1h");
             await().atMost(CRASH_HANDOVER_BOUND.plusSeconds(10).toSeconds(), TimeUnit.SECONDS)
                     .pollInterval(Duration.ofMillis(200)).until(() -> "replica-b".equals(holder()));
             Duration handover = Duration.ofNanos(System.nanoTime() - killed);
@@ -101,7 +103,7 @@ class RealLeaderElectionIT {
             Duration graceful = Duration.ofNanos(System.nanoTime() - stopped);
             System.out.printf("leader election: a stopped leader replaced after %.1f s%n", graceful.toMillis() / 1e3);
             assertTrue(graceful.compareTo(Duration.ofSeconds(8)) < 0, "released, not left to expire (15 s): " + graceful);
-            apply(ns, "after", "1h");
+            applyPostgresSession(ns, "after", "1h");
             awaitPhase(ns, "after", SessionPhase.Ready);
             assertNotEquals(first, holder(), "each instance has an identity of its own");
         } finally {
@@ -122,24 +124,4 @@ class RealLeaderElectionIT {
                 .filter(r -> verbs.contains(r.verb())).toList();
     }
 
-    private static void apply(String ns, String name, String ttl) {
-        Kubectl.Result applied = kubectl.runWithInput("""
-                apiVersion: tunnelops.io/v1alpha1
-                kind: TunnelSession
-                metadata: {name: %s}
-                spec:
-                  target: {service: postgres, ports: [5432]}
-                  ttl: %s
-                """.formatted(name, ttl), "apply", "-n", ns, "-f", "-");
-        assertEquals(0, applied.exitCode(), applied.stderr());
-    }
-
-    private static TunnelSession session(String ns, String name) {
-        return admin.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-    }
-
-    private static void awaitPhase(String ns, String name, SessionPhase phase) {
-        await().atMost(90, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250)).until(() -> session(ns, name),
-                s -> s != null && s.getStatus() != null && s.getStatus().getPhase() == phase);
-    }
 }

@@ -1,7 +1,10 @@
 package io.tunnelops.cluster;
 
 import static io.tunnelops.cluster.ClusterFixtures.assertNothingLeft;
+import static io.tunnelops.cluster.ClusterFixtures.applyPostgresSession;
+import static io.tunnelops.cluster.ClusterFixtures.awaitPhase;
 import static io.tunnelops.cluster.ClusterFixtures.echoTarget;
+import static io.tunnelops.cluster.ClusterFixtures.session;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -9,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -72,8 +74,8 @@ class RealWatchedNamespacesIT {
                 "QUARKUS_OPERATOR_SDK_CONTROLLERS_TUNNELPOLICY_NAMESPACES", namespaces));
         String agent = cluster.operatorUserAgent();
 
-        apply(other, "elsewhere");
-        apply(watched, "here");
+        applyPostgresSession(other, "elsewhere", "30m");
+        applyPostgresSession(watched, "here", "30m");
         awaitPhase(watched, "here", SessionPhase.Ready);
         kubectl.succeed("wait", "-n", watched, "--for=condition=Ready", "ts/here", "--timeout=30s");
         TunnelSession elsewhere = session(other, "elsewhere");
@@ -95,24 +97,4 @@ class RealWatchedNamespacesIT {
         System.out.println("watched namespaces: Ready with Roles only in " + watched + "; " + other + " untouched");
     }
 
-    private static void apply(String ns, String name) {
-        Kubectl.Result applied = kubectl.runWithInput("""
-                apiVersion: tunnelops.io/v1alpha1
-                kind: TunnelSession
-                metadata: {name: %s}
-                spec:
-                  target: {service: postgres, ports: [5432]}
-                  ttl: 30m
-                """.formatted(name), "apply", "-n", ns, "-f", "-");
-        assertEquals(0, applied.exitCode(), applied.stderr());
-    }
-
-    private static TunnelSession session(String ns, String name) {
-        return admin.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
-    }
-
-    private static void awaitPhase(String ns, String name, SessionPhase phase) {
-        await().atMost(90, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(250)).until(() -> session(ns, name),
-                s -> s != null && s.getStatus() != null && s.getStatus().getPhase() == phase);
-    }
 }
