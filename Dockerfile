@@ -11,7 +11,8 @@ RUN ./mvnw -B -q dependency:go-offline
 COPY src src
 # marks this stage's image, which --layers builds keep as a cache: images/build.sh removes the ones older sources left
 LABEL io.tunnelops.stage=operator-build
-RUN ./mvnw -B -q package -DskipTests
+# the app only: no test sources compiled (they are many, and not part of the image)
+RUN ./mvnw -B -q package -Dmaven.test.skip=true
 
 FROM ${BASE}
 WORKDIR /app

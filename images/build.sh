@@ -25,7 +25,9 @@ TOOLBOX_IMAGE=${TOOLBOX_IMAGE:-ghcr.io/tunnelops/shell-toolbox:0.1.0}
 OPERATOR_IMAGE=${OPERATOR_IMAGE:-ghcr.io/tunnelops/tunnel-operator:0.1.0-SNAPSHOT}
 LOCAL_CA_DIR=${LOCAL_CA_DIR:-/usr/local/share/ca-certificates}
 # --layers: cache each step like docker build does, so a warm build skips apt-get and Maven's downloads
-BUD="buildah bud --isolation chroot --layers"
+# --ulimit: javac and Maven hold many jars open; RUN steps get the most open files this shell may allow (its hard limit)
+nofile=$(ulimit -Hn)
+BUD="buildah bud --isolation chroot --layers --ulimit nofile=$nofile:$nofile"
 
 say() { echo "images/build.sh: $*" >&2; }
 die() { say "error: $*"; exit 1; }
