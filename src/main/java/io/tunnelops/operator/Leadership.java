@@ -1,5 +1,7 @@
 package io.tunnelops.operator;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -80,6 +82,19 @@ public class Leadership {
         }
     }
 
+    /** In a pod, the pod's name: who leads is then plain in the Lease. */
+    private static String hostName() {
+        String name = System.getenv("HOSTNAME");
+        if (name != null && !name.isBlank()) {
+            return name;
+        }
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            return "tunnel-operator";
+        }
+    }
+
     /** A leader that could not renew must stop acting at once: exit, and come back as a standby. */
     private void lost() {
         LOG.errorf("leader election: %s lost the Lease, exiting", identity);
@@ -98,8 +113,7 @@ public class Leadership {
         String namespace = settings.leaseNamespace()
                 .orElseGet(() -> Optional.ofNullable(client.getConfiguration().getNamespace()).orElse("default"));
         leaseNamespace = namespace;
-        String identity = settings.identity().orElseGet(() -> Optional.ofNullable(System.getenv("HOSTNAME"))
-                .orElse("tunnel-operator") + "-" + UUID.randomUUID().toString().substring(0, 8));
+        String identity = settings.identity().orElseGet(() -> hostName() + "-" + UUID.randomUUID().toString().substring(0, 8));
         this.identity = identity;
         LOG.infof("leader election: Lease %s/%s, this instance is %s", namespace, settings.leaseName(), identity);
         LeaderCallbacks callbacks = new LeaderCallbacks(() -> {

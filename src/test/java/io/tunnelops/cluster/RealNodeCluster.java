@@ -159,7 +159,7 @@ public final class RealNodeCluster implements AutoCloseable {
 
     /**
      * {@code helm upgrade} with these values (the others back to the chart's defaults), waiting until the new operator
-     * pod is ready and the old one is gone (until leader election exists, two operators must not overlap for long).
+     * pods are ready and the old ones gone, so that the leader is one of the new pods.
      */
     public Release upgrade(Map<String, Object> values) {
         // resetValues: without values Helm would otherwise reuse the previous release's
@@ -167,9 +167,11 @@ public final class RealNodeCluster implements AutoCloseable {
                 .withNamespace(OPERATOR_NAMESPACE).withKubeConfig(kubeconfig()).resetValues().waitReady().withTimeout(180);
         values.forEach(upgrade::set);
         Release release = upgrade.call();
+        int replicas = admin.apps().deployments().inNamespace(OPERATOR_NAMESPACE).withName(RELEASE).get().getSpec()
+                .getReplicas();
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> admin.pods()
                 .inNamespace(OPERATOR_NAMESPACE).withLabel("app.kubernetes.io/name", "tunnel-operator").list().getItems()
-                .size() == 1);
+                .size() == replicas);
         return release;
     }
 
