@@ -160,8 +160,6 @@ public final class RealCluster implements AutoCloseable {
         Path kubeconfig = operatorKubeconfig(dir.resolve("operator.kubeconfig"));
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put("KUBERNETES_USER_AGENT", OPERATOR_USER_AGENT + ++operatorStarts);
-        // the Lease where the chart's Role allows it, as in the operator's pod
-        environment.put("TUNNEL_OPERATOR_LEADER_ELECTION_LEASE_NAMESPACE", OPERATOR_NAMESPACE);
         environment.putAll(settings);
         operator = OperatorProcess.start(project, kubeconfig, environment, operatorLog());
     }
@@ -173,15 +171,15 @@ public final class RealCluster implements AutoCloseable {
     public OperatorProcess startReplica(String name, Map<String, String> settings) {
         Map<String, String> environment = new LinkedHashMap<>();
         environment.put("KUBERNETES_USER_AGENT", OPERATOR_USER_AGENT + name);
-        environment.put("TUNNEL_OPERATOR_LEADER_ELECTION_LEASE_NAMESPACE", OPERATOR_NAMESPACE);
         environment.putAll(settings);
         return OperatorProcess.start(project, operatorKubeconfig(dir.resolve(name + ".kubeconfig")), environment,
                 dir.resolve(name + ".log"));
     }
 
     /**
-     * Writes a kubeconfig with a fresh token of the operator's ServiceAccount (what the chart's pod would have), the
-     * API server's address and CA inline, so that it works from any directory, and in a container on the host network.
+     * Writes a kubeconfig with a fresh token of the operator's ServiceAccount and its namespace (what the chart's pod
+     * would have: the Lease is looked for there), the API server's address and CA inline, so that it works from any
+     * directory, and in a container on the host network.
      */
     public Path operatorKubeconfig(Path kubeconfig) {
         String token = admin.serviceAccounts().inNamespace(OPERATOR_NAMESPACE).withName(OPERATOR_ACCOUNT)
@@ -201,12 +199,12 @@ public final class RealCluster implements AutoCloseable {
                     token: %s
                 contexts:
                 - name: operator
-                  context: {cluster: real, user: %s}
+                  context: {cluster: real, user: %s, namespace: %s}
                 current-context: operator
                 """.formatted(env.get("API_URL"), Base64.getEncoder().encodeToString(
                         read(Path.of(env.get("CLUSTER_DIR"), "pki", "ca.crt")).getBytes(StandardCharsets.UTF_8)),
                 "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT, token,
-                "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT));
+                "system:serviceaccount:" + OPERATOR_NAMESPACE + ":" + OPERATOR_ACCOUNT, OPERATOR_NAMESPACE));
         return kubeconfig;
     }
 
