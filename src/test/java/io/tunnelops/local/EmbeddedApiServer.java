@@ -154,6 +154,14 @@ public final class EmbeddedApiServer implements AutoCloseable {
     }
 
     /** http://127.0.0.1:port */
+    /**
+     * What an operator process needs to run against this API: its address, and no leader election (this API serves no
+     * SelfSubjectRulesReview, and one operator per embedded API is certain).
+     */
+    public Map<String, String> operatorSettings() {
+        return Map.of("QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", url(), "TUNNEL_OPERATOR_LEADER_ELECTION_ENABLED", "false");
+    }
+
     public String url() {
         return "http://127.0.0.1:" + server.getPort();
     }

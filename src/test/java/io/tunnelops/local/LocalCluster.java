@@ -125,10 +125,7 @@ public final class LocalCluster implements AutoCloseable {
         started.add(runner);
         echoAddress = startEchoTarget(client);
 
-        // one operator for sure, and an embedded API without SelfSubjectRulesReview: no leader election
-        operator = OperatorProcess.start(options.projectDir(), kubeconfig(), Map.of(
-                "QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", api.url(), "TUNNEL_OPERATOR_LEADER_ELECTION_ENABLED", "false"),
-                operatorLog());
+        operator = OperatorProcess.start(options.projectDir(), kubeconfig(), api.operatorSettings(), operatorLog());
         startup = Duration.ofNanos(System.nanoTime() - begin);
     }
 

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -55,9 +56,9 @@ class OperatorJsonLogsAndMetricsIT {
         client = api.client();
         api.applyCrds(Path.of("deploy/crds").toAbsolutePath());
         Path kubeconfig = api.writeKubeconfig(STATE.resolve("kubeconfig"));
-        operator = OperatorProcess.start(Path.of("").toAbsolutePath(), kubeconfig,
-                Map.of("QUARKUS_KUBERNETES_CLIENT_API_SERVER_URL", api.url(), "QUARKUS_LOG_CONSOLE_JSON_ENABLED", "true"),
-                log);
+        Map<String, String> settings = new HashMap<>(api.operatorSettings());
+        settings.put("QUARKUS_LOG_CONSOLE_JSON_ENABLED", "true");
+        operator = OperatorProcess.start(Path.of("").toAbsolutePath(), kubeconfig, settings, log);
     }
 
     @AfterAll
