@@ -37,7 +37,6 @@ class RealLeaderElectionIT {
     static final String LEASE = "tunnel-operator";
     /** The default lease duration (LeaderElectionSettings) plus one retry period (2 s) and the test's polling. */
     static final Duration CRASH_HANDOVER_BOUND = Duration.ofSeconds(15 + 2 + 3);
-    static final Set<String> CREATES = Set.of("create");
 
     static RealCluster cluster;
     static KubernetesClient admin;
@@ -88,8 +87,8 @@ class RealLeaderElectionIT {
             assertNothingLeft(ns, "doomed");
             assertEquals(SessionPhase.Ready, session(ns, "before").getStatus().getPhase());
             // nothing of the deleted session was created after the crash, by either instance
-            List<OperatorRbacAuditIT.Request> recreated = OperatorRbacAuditIT.readAudit(cluster.auditLog(), "", false)
-                    .stream().filter(r -> ns.equals(r.namespace()) && CREATES.contains(r.verb()))
+            List<OperatorRbacAuditIT.Request> recreated = OperatorRbacAuditIT.completedRequests(cluster.auditLog())
+                    .stream().filter(r -> ns.equals(r.namespace()) && "create".equals(r.verb()))
                     .filter(r -> r.name().startsWith("doomed-")).filter(r -> Instant.parse(r.time()).isAfter(crash)).toList();
             assertEquals(List.of(), recreated, "objects of a deleted session created again");
 
@@ -120,7 +119,7 @@ class RealLeaderElectionIT {
     private static List<OperatorRbacAuditIT.Request> requestsOf(String instance, String ns, Set<String> verbs)
             throws java.io.IOException {
         String agent = RealCluster.OPERATOR_USER_AGENT + instance;
-        return OperatorRbacAuditIT.readAudit(cluster.auditLog(), agent, false).stream().filter(r -> agent.equals(r.userAgent()) && ns.equals(r.namespace()))
+        return OperatorRbacAuditIT.completedRequests(cluster.auditLog()).stream().filter(r -> agent.equals(r.userAgent()) && ns.equals(r.namespace()))
                 .filter(r -> verbs.contains(r.verb())).toList();
     }
 
