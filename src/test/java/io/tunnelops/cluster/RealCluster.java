@@ -51,9 +51,9 @@ public final class RealCluster implements AutoCloseable {
     private static RealCluster shared;
 
     private final Path project = Path.of("").toAbsolutePath();
-    /** TUNNEL_IT_CLUSTER_DIR moves it, so that two checkouts on one machine can each run their own. */
-    private final Path dir = Path.of(System.getenv().getOrDefault("TUNNEL_IT_CLUSTER_DIR",
-            project.resolve("target/cluster/it").toString())).toAbsolutePath();
+    private final Path dir;
+    /** Null: the full node agent (sshd for real, pod network, Service proxy) and the operator started with it. */
+    private final Integer lightNodePods;
     private final List<AutoCloseable> started = new ArrayList<>();
     private Map<String, String> env;
     private KubernetesClient admin;
@@ -64,10 +64,27 @@ public final class RealCluster implements AutoCloseable {
     private int operatorStarts;
     private Duration startup;
 
-    private RealCluster() {
+    private RealCluster(Path dir, Integer lightNodePods) {
+        this.dir = dir.toAbsolutePath();
+        this.lightNodePods = lightNodePods;
     }
 
-    /** The cluster of this test JVM, started on first use. */
+    /**
+     * A cluster of its own for a benchmark, in {@code dir}: the same control plane, CRDs and operator account, with
+     * {@link NodeAgent#light a light node} for {@code maxPods} pods (no sshd, no pod network, no Service proxy), and no
+     * operator yet ({@link #startOperator(Map)}). The caller closes it.
+     */
+    public static RealCluster withLightNode(Path dir, int maxPods) {
+        RealCluster cluster = new RealCluster(dir, maxPods);
+        try {
+            cluster.start();
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
+    }
+
     /** Stops the shared cluster if one was started (also done by a shutdown hook, which may come too late). */
     static synchronized void stopShared() {
         if (shared != null) {
@@ -76,9 +93,12 @@ public final class RealCluster implements AutoCloseable {
         }
     }
 
+    /** The cluster of this test JVM, started on first use. */
     public static synchronized RealCluster shared() {
         if (shared == null) {
-            RealCluster cluster = new RealCluster();
+            // TUNNEL_IT_CLUSTER_DIR moves it, so that two checkouts on one machine can each run their own
+            RealCluster cluster = new RealCluster(Path.of(System.getenv().getOrDefault("TUNNEL_IT_CLUSTER_DIR",
+                    Path.of("target/cluster/it").toAbsolutePath().toString())), null);
             Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "real-cluster-stop"));
             try {
                 cluster.start();
@@ -113,13 +133,18 @@ public final class RealCluster implements AutoCloseable {
         }
         installOperatorAccount();
 
-        network = PodNetwork.create(env.get("SERVICE_CIDR"));
-        started.add(network);
-        started.add(new ServiceProxy(admin, network, env.get("SERVICE_CIDR")).start());
-        agent = new NodeAgent(admin, network, Path.of("/var/lib/tunnel-operator-local/node-" + ProcessHandle.current().pid()),
-                SSHD_IMAGE).start();
-        started.add(agent);
-        startOperator();
+        Path nodeDir = Path.of("/var/lib/tunnel-operator-local/node-" + ProcessHandle.current().pid());
+        if (lightNodePods != null) {
+            agent = NodeAgent.light(admin, nodeDir, lightNodePods).start();
+            started.add(agent);
+        } else {
+            network = PodNetwork.create(env.get("SERVICE_CIDR"));
+            started.add(network);
+            started.add(new ServiceProxy(admin, network, env.get("SERVICE_CIDR")).start());
+            agent = new NodeAgent(admin, network, nodeDir, SSHD_IMAGE).start();
+            started.add(agent);
+            startOperator();
+        }
         startup = Duration.ofNanos(System.nanoTime() - begin);
     }
 

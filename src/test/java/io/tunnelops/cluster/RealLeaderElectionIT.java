@@ -88,7 +88,7 @@ class RealLeaderElectionIT {
             assertNothingLeft(ns, "doomed");
             assertEquals(SessionPhase.Ready, session(ns, "before").getStatus().getPhase());
             // nothing of the deleted session was created after the crash, by either instance
-            List<OperatorRbacAuditIT.Request> recreated = OperatorRbacAuditIT.readAudit(cluster.auditLog(), "", false)
+            List<AuditLog.Request> recreated = OperatorRbacAuditIT.readAudit(cluster.auditLog(), "", false)
                     .stream().filter(r -> ns.equals(r.namespace()) && CREATES.contains(r.verb()))
                     .filter(r -> r.name().startsWith("doomed-")).filter(r -> Instant.parse(r.time()).isAfter(crash)).toList();
             assertEquals(List.of(), recreated, "objects of a deleted session created again");
@@ -117,7 +117,7 @@ class RealLeaderElectionIT {
     }
 
     /** Completed requests only: writes complete at once, the instances' watches stay open while they run. */
-    private static List<OperatorRbacAuditIT.Request> requestsOf(String instance, String ns, Set<String> verbs)
+    private static List<AuditLog.Request> requestsOf(String instance, String ns, Set<String> verbs)
             throws java.io.IOException {
         String agent = RealCluster.OPERATOR_USER_AGENT + instance;
         return OperatorRbacAuditIT.readAudit(cluster.auditLog(), agent, false).stream().filter(r -> agent.equals(r.userAgent()) && ns.equals(r.namespace()))

@@ -88,7 +88,7 @@ class RealWatchedNamespacesIT {
         kubectl.succeed("delete", "-n", watched, "ts/here", "--timeout=60s");
         assertNothingLeft(watched, "here");
 
-        List<OperatorRbacAuditIT.Request> refused = OperatorRbacAuditIT.readAudit(cluster.auditLog(), agent, false)
+        List<AuditLog.Request> refused = OperatorRbacAuditIT.readAudit(cluster.auditLog(), agent, false)
                 .stream().filter(r -> agent.equals(r.userAgent()) && r.code() == 403).toList();
         assertEquals(List.of(), refused, "requests the namespaced Roles do not allow");
         long outside = OperatorRbacAuditIT.readAudit(cluster.auditLog(), agent, false).stream()
