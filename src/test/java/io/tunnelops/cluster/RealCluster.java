@@ -237,11 +237,16 @@ public final class RealCluster implements AutoCloseable {
 
     /** Stops the running operator (SIGTERM) and starts it again with these settings (Map.of(): the defaults). */
     public synchronized void restartOperator(Map<String, String> settings) {
+        stopOperator();
+        startOperator(settings);
+    }
+
+    /** Stops the running operator, if any (SIGTERM, then SIGKILL after a few seconds). */
+    public synchronized void stopOperator() {
         if (operator != null) {
             operator.close();
             operator = null;
         }
-        startOperator(settings);
     }
 
     /** The operator's log: every start appends to it. */

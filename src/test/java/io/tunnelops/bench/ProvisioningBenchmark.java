@@ -1,0 +1,202 @@
+package io.tunnelops.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.cluster.RealCluster;
+
+/**
+ * Provisioning on a real API server, the operator side by side with the limit: for each size N, first the
+ * {@link MinimalWrites limit} (a plain client doing the minimal writes per session), then the operator on the same
+ * {@link SessionMix mix} in fresh namespaces, watched by a {@link ReadyWatcher}; then the API cost from the audit
+ * log, the operator's memory, and a restart of the operator with nothing changed (writes counted: the target is 0).
+ * One cluster for the whole run ({@link RealCluster#withLightNode}), stopped at the end.
+ * <p>
+ * Settings (system properties): {@code bench.sizes} (default 100; e.g. 100,1000), {@code bench.concurrency} (default
+ * 50: JOSDK's reconciliation threads, and the limit's and the users' threads), {@code bench.dir} (default
+ * target/bench: the cluster's state, the operator's log, the report).
+ */
+public final class ProvisioningBenchmark {
+
+    /**
+     * The operator's JVM as the chart runs it: the image's {@code -XX:MaxRAMPercentage=75} in the chart's 384Mi memory
+     * limit (MaxRAM stands in for the container's limit), plus the reconciler's DEBUG line for the operator-side times.
+     */
+    static final Map<String, String> OPERATOR_SETTINGS;
+    static {
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("JAVA_TOOL_OPTIONS", "-XX:MaxRAM=384m -XX:MaxRAMPercentage=75");
+        settings.putAll(OperatorLog.DEBUG_RECONCILES);
+        OPERATOR_SETTINGS = Map.copyOf(settings);
+    }
+    static final String LIMIT_USER_AGENT = "tunnel-bench-limit/";
+
+    private final RealCluster cluster;
+    private final int concurrency;
+    private final List<String> usersKeys = SessionMix.usersKeys(10);
+
+    private ProvisioningBenchmark(RealCluster cluster, int concurrency) {
+        this.cluster = cluster;
+        this.concurrency = concurrency;
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<Integer> sizes = Arrays.stream(System.getProperty("bench.sizes", "100").split(",")).map(String::strip)
+                .map(Integer::parseInt).toList();
+        int concurrency = Integer.getInteger("bench.concurrency", 50);
+        Path dir = Path.of(System.getProperty("bench.dir", "target/bench")).toAbsolutePath();
+        Files.createDirectories(dir);
+        int maxPods = sizes.stream().mapToInt(Integer::intValue).max().orElse(100) + 500;
+
+        Instant began = Instant.now();
+        List<SizeResult> results = new ArrayList<>();
+        String kubernetes;
+        try (RealCluster cluster = RealCluster.withLightNode(dir.resolve("cluster"), maxPods)) {
+            Thread stop = new Thread(cluster::close, "benchmark-stop");
+            Runtime.getRuntime().addShutdownHook(stop);
+            kubernetes = cluster.admin().getKubernetesVersion().getGitVersion();
+            ProvisioningBenchmark benchmark = new ProvisioningBenchmark(cluster, concurrency);
+            for (int n : sizes) {
+                results.add(benchmark.measure(n));
+                System.out.println(Report.row(results.get(results.size() - 1)));
+            }
+            Runtime.getRuntime().removeShutdownHook(stop);
+        }
+        String report = Report.render(Machine.here(kubernetes), began, concurrency, results);
+        Path file = dir.resolve("report-" + began.truncatedTo(ChronoUnit.SECONDS).toString().replace(":", "") + ".md");
+        Files.writeString(file, report);
+        System.out.println(report);
+        System.out.println("(also in " + file + ")");
+    }
+
+    /** Everything measured at one size. */
+    record SizeResult(int sessions, MinimalWrites.Result limit, ApiCost limitCost, Duration operatorElapsed,
+            Percentiles clientMillis, Percentiles apiSeconds, Percentiles operatorMillis, long reconcilePasses,
+            ApiCost operatorCost, OperatorFootprint footprint, ApiCost resyncCost, long resyncSessions) {
+
+        double operatorPerSecond() {
+            return sessions / (operatorElapsed.toNanos() / 1e9);
+        }
+    }
+
+    private SizeResult measure(int n) throws Exception {
+        KubernetesClient admin = cluster.admin();
+        // the limit first, in namespaces of its own, deleted before the operator's run (a /22 holds about 1000 Services)
+        SessionMix limitMix = new SessionMix("limit-n" + n, usersKeys);
+        limitMix.prepare(admin);
+        String limitAgent = LIMIT_USER_AGENT + n;
+        MinimalWrites.Result limit;
+        try (KubernetesClient asOperator = operatorIdentity(limitAgent)) {
+            limit = new MinimalWrites(asOperator, admin).run(limitMix, n, concurrency);
+        }
+        ApiCost limitCost = ApiCost.of(cluster.auditLog(), limitAgent, r -> true);
+        limitMix.delete(admin, Duration.ofMinutes(10));
+        System.out.printf("N=%d: limit %.1f sessions/s (%d sessions in %.1f s)%n", n, limit.perSecond(), n,
+                limit.elapsed().toMillis() / 1000.0);
+
+        // the operator: started now, so its cache holds only this run
+        OperatorLog log = new OperatorLog(cluster.operatorLog());
+        long startMark = log.mark();
+        cluster.startOperator(OPERATOR_SETTINGS);
+        String agent = cluster.operatorUserAgent();
+        SessionMix mix = new SessionMix("bench-n" + n, usersKeys);
+        mix.prepare(admin);
+        Set<String> namespaces = new HashSet<>(mix.namespaces());
+        List<ReadyWatcher.Readiness> ready;
+        try (ReadyWatcher watcher = new ReadyWatcher(admin, mix.run())) {
+            createAll(admin, mix, n, watcher);
+            ready = watcher.awaitReady(n, Duration.ofSeconds(120 + n / 5));
+        }
+        long first = ready.stream().mapToLong(ReadyWatcher.Readiness::createdMillis).min().orElseThrow();
+        long last = ready.stream().mapToLong(ReadyWatcher.Readiness::readySeenMillis).max().orElseThrow();
+        Duration elapsed = Duration.ofMillis(last - first);
+        System.out.printf("N=%d: operator %.1f sessions/s (%d sessions Ready in %.1f s)%n", n,
+                n / (elapsed.toMillis() / 1000.0), n, elapsed.toMillis() / 1000.0);
+        List<Long> operatorSide = log.firstReconcileToReady(startMark, namespaces);
+        long passes = log.passes(startMark, namespaces);
+        ApiCost operatorCost = ApiCost.of(cluster.auditLog(), agent, ApiCost.inNamespaces(namespaces));
+        OperatorFootprint footprint = OperatorFootprint.measure(cluster.operator());
+
+        // a restart with nothing changed: a full resync, which should write nothing
+        cluster.stopOperator();
+        long restartMark = log.mark();
+        cluster.startOperator(OPERATOR_SETTINGS);
+        String resyncAgent = cluster.operatorUserAgent();
+        long resynced = awaitResync(log, restartMark, namespaces, n);
+        ApiCost resyncCost = ApiCost.of(cluster.auditLog(), resyncAgent, ApiCost.inNamespaces(namespaces));
+
+        mix.delete(admin, Duration.ofMinutes(15)); // while the operator runs: it removes its finalizers
+        cluster.stopOperator();
+        return new SizeResult(n, limit, limitCost, elapsed,
+                Percentiles.of(ready.stream().map(ReadyWatcher.Readiness::clientMillis).toList()),
+                Percentiles.of(ready.stream().map(ReadyWatcher.Readiness::apiSeconds).toList()),
+                Percentiles.of(operatorSide), passes, operatorCost, footprint, resyncCost, resynced);
+    }
+
+    /** The users' creates, {@link #concurrency} at a time, as fast as the API server takes them. */
+    private void createAll(KubernetesClient admin, SessionMix mix, int n, ReadyWatcher watcher) throws Exception {
+        ExecutorService users = Executors.newFixedThreadPool(concurrency);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                TunnelSession session = mix.session(i);
+                done.add(users.submit(() -> {
+                    watcher.creating(session);
+                    admin.resource(session).create();
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get();
+            }
+        } finally {
+            users.shutdownNow();
+        }
+    }
+
+    /**
+     * Waits until the restarted operator has reconciled every session once and then stayed quiet for 3 s (no new
+     * pass); the number of sessions it reconciled.
+     */
+    private static long awaitResync(OperatorLog log, long mark, Set<String> namespaces, int n) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+        long passes = -1;
+        while (System.nanoTime() < deadline) {
+            Thread.sleep(3000);
+            long now = log.passes(mark, namespaces);
+            if (now == passes && log.sessionsReconciled(mark, namespaces) >= n) {
+                return log.sessionsReconciled(mark, namespaces);
+            }
+            passes = now;
+        }
+        throw new IllegalStateException("the restarted operator did not reconcile all " + n + " sessions within 5 min ("
+                + log.sessionsReconciled(mark, namespaces) + " done)");
+    }
+
+    /** A client with the operator's ServiceAccount token, and no client-side limit below the concurrency. */
+    private KubernetesClient operatorIdentity(String userAgent) throws Exception {
+        Path kubeconfig = cluster.operatorKubeconfig(Files.createTempFile("bench-operator-", ".kubeconfig"));
+        Config config = Config.fromKubeconfig(Files.readString(kubeconfig));
+        Files.delete(kubeconfig);
+        config.setUserAgent(userAgent);
+        config.setMaxConcurrentRequests(Math.max(64, 2 * concurrency));
+        config.setMaxConcurrentRequestsPerHost(Math.max(64, 2 * concurrency));
+        return new KubernetesClientBuilder().withConfig(config).build();
+    }
+}
