@@ -324,13 +324,31 @@ public final class RealCluster implements AutoCloseable {
     private String clusterCommand(String... args) {
         List<String> command = new ArrayList<>(List.of(project.resolve("bin/cluster").toString()));
         command.addAll(List.of(args));
-        return run(project, Duration.ofMinutes(5), command);
+        Map<String, String> environment = lightNodePods == null ? Map.of()
+                : Map.of("TUNNEL_CLUSTER_SERVICE_PREFIX", String.valueOf(servicePrefix(lightNodePods)));
+        return run(project, Duration.ofMinutes(5), command, environment);
+    }
+
+    /** The longest prefix (at most /22, bin/cluster's default) whose range holds one Service per pod, twice over. */
+    static int servicePrefix(int pods) {
+        int prefix = 22;
+        while (prefix > 12 && (1L << (32 - prefix)) - 2 < 2L * pods + 100) {
+            prefix--;
+        }
+        return prefix;
     }
 
     /** Runs a command to its end in that directory; its output (stdout and stderr), or an exception saying why not. */
     static String run(Path workDir, Duration timeout, List<String> command) {
+        return run(workDir, timeout, command, Map.of());
+    }
+
+    /** The same with more environment variables for the command. */
+    static String run(Path workDir, Duration timeout, List<String> command, Map<String, String> environment) {
         try {
-            Process process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
+            builder.environment().putAll(environment);
+            Process process = builder.start();
             process.getOutputStream().close();
             // read while it runs: a full pipe would block the command
             var output = new java.io.ByteArrayOutputStream();
