@@ -47,6 +47,7 @@ public final class ProvisioningBenchmark {
         OPERATOR_SETTINGS = Map.copyOf(settings);
     }
     static final String LIMIT_USER_AGENT = "tunnel-bench-limit/";
+    static final String USERS_USER_AGENT = "tunnel-bench-users";
 
     private final RealCluster cluster;
     private final int concurrency;
@@ -103,8 +104,8 @@ public final class ProvisioningBenchmark {
         limitMix.prepare(admin);
         String limitAgent = LIMIT_USER_AGENT + n;
         MinimalWrites.Result limit;
-        try (KubernetesClient asOperator = operatorIdentity(limitAgent)) {
-            limit = new MinimalWrites(asOperator, admin).run(limitMix, n, concurrency);
+        try (KubernetesClient asOperator = operatorIdentity(limitAgent); KubernetesClient users = users()) {
+            limit = new MinimalWrites(asOperator, users).run(limitMix, n, concurrency);
         }
         ApiCost limitCost = ApiCost.of(cluster.auditLog(), limitAgent, r -> true);
         limitMix.delete(admin, Duration.ofMinutes(10));
@@ -120,8 +121,8 @@ public final class ProvisioningBenchmark {
         mix.prepare(admin);
         Set<String> namespaces = new HashSet<>(mix.namespaces());
         List<ReadyWatcher.Readiness> ready;
-        try (ReadyWatcher watcher = new ReadyWatcher(admin, mix.run())) {
-            createAll(admin, mix, n, watcher);
+        try (ReadyWatcher watcher = new ReadyWatcher(admin, mix.run()); KubernetesClient users = users()) {
+            createAll(users, mix, n, watcher);
             ready = watcher.awaitReady(n, Duration.ofSeconds(120 + n / 5));
         }
         long first = ready.stream().mapToLong(ReadyWatcher.Readiness::createdMillis).min().orElseThrow();
@@ -151,22 +152,22 @@ public final class ProvisioningBenchmark {
     }
 
     /** The users' creates, {@link #concurrency} at a time, as fast as the API server takes them. */
-    private void createAll(KubernetesClient admin, SessionMix mix, int n, ReadyWatcher watcher) throws Exception {
-        ExecutorService users = Executors.newFixedThreadPool(concurrency);
+    private void createAll(KubernetesClient users, SessionMix mix, int n, ReadyWatcher watcher) throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(concurrency);
         try {
             List<Future<?>> done = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 TunnelSession session = mix.session(i);
-                done.add(users.submit(() -> {
+                done.add(threads.submit(() -> {
                     watcher.creating(session);
-                    admin.resource(session).create();
+                    users.resource(session).create();
                 }));
             }
             for (Future<?> f : done) {
                 f.get();
             }
         } finally {
-            users.shutdownNow();
+            threads.shutdownNow();
         }
     }
 
@@ -189,11 +190,24 @@ public final class ProvisioningBenchmark {
                 + log.sessionsReconciled(mark, namespaces) + " done)");
     }
 
-    /** A client with the operator's ServiceAccount token, and no client-side limit below the concurrency. */
+    /** A client with the operator's ServiceAccount token. */
     private KubernetesClient operatorIdentity(String userAgent) throws Exception {
         Path kubeconfig = cluster.operatorKubeconfig(Files.createTempFile("bench-operator-", ".kubeconfig"));
-        Config config = Config.fromKubeconfig(Files.readString(kubeconfig));
-        Files.delete(kubeconfig);
+        try {
+            return client(Files.readString(kubeconfig), userAgent);
+        } finally {
+            Files.delete(kubeconfig);
+        }
+    }
+
+    /** The users who create the sessions (as admin, as the tests' users do), with a User-Agent of their own. */
+    private KubernetesClient users() throws Exception {
+        return client(Files.readString(Path.of(cluster.env().get("KUBECONFIG"))), USERS_USER_AGENT);
+    }
+
+    /** No client-side limit below the concurrency: the API server is what is measured. */
+    private KubernetesClient client(String kubeconfig, String userAgent) {
+        Config config = Config.fromKubeconfig(kubeconfig);
         config.setUserAgent(userAgent);
         config.setMaxConcurrentRequests(Math.max(64, 2 * concurrency));
         config.setMaxConcurrentRequestsPerHost(Math.max(64, 2 * concurrency));
