@@ -19,7 +19,8 @@ import io.tunnelops.ssh.Ed25519KeyGenerator;
  * The sessions of one benchmark run, as a platform with ten teams would see them: ten namespaces under the restricted
  * Pod Security Standard, each with a TunnelPolicy and two target Services (postgres, redis); sessions spread over the
  * namespaces in turn. Of every ten sessions: seven go to a Service, three to a host (an address in the policy's
- * range); four bring the user's own key, six get a generated one; one is exposed as NodePort, the others ClusterIP.
+ * range); four bring the user's own key, six get a generated one; one is exposed as NodePort (from an office's
+ * address range, as policies require for NodePort), the others ClusterIP.
  */
 final class SessionMix {
 
@@ -27,7 +28,7 @@ final class SessionMix {
     /** On every namespace and session of a run: the watcher's selector, and what a cleanup deletes. */
     static final String RUN_LABEL = "bench.tunnelops.io/run";
     static final String DESCRIPTION = "10 namespaces with a TunnelPolicy each; per 10 sessions: 7 to a Service, "
-            + "3 to a host; 4 with the user's own key, 6 generated; 1 NodePort, 9 ClusterIP";
+            + "3 to a host; 4 with the user's own key, 6 generated; 1 NodePort (with sourceRanges), 9 ClusterIP";
 
     private record TargetService(String name, int port) {
     }
@@ -64,25 +65,30 @@ final class SessionMix {
             admin.resource(new NamespaceBuilder().withNewMetadata().withName(ns).addToLabels(RUN_LABEL, run)
                     .addToLabels("pod-security.kubernetes.io/enforce", "restricted")
                     .addToLabels("pod-security.kubernetes.io/enforce-version", "latest").endMetadata().build()).create();
-            admin.resource(Serialization.unmarshal("""
-                    apiVersion: tunnelops.io/v1alpha1
-                    kind: TunnelPolicy
-                    metadata: {name: team, namespace: %s}
-                    spec:
-                      targets:
-                        - services: [postgres, redis]
-                          ports: [5432, 6379]
-                        - cidrs: ["10.20.0.0/16"]
-                          ports: [5432]
-                      maxTtl: 4h
-                      allowedExpose: [ClusterIP, NodePort]
-                    """.formatted(ns), TunnelPolicy.class)).create();
+            admin.resource(policy(ns)).create();
             for (TargetService target : TARGETS) {
                 admin.resource(new ServiceBuilder().withNewMetadata().withName(target.name()).withNamespace(ns)
                         .endMetadata().withNewSpec().addToSelector("app", target.name()).addNewPort().withName("main")
                         .withPort(target.port()).withNewTargetPort(target.port()).endPort().endSpec().build()).create();
             }
         }
+    }
+
+    /** The team's policy: its two Services, hosts in 10.20.0.0/16 on the postgres port, ClusterIP or NodePort. */
+    static TunnelPolicy policy(String ns) {
+        return Serialization.unmarshal("""
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelPolicy
+                metadata: {name: team, namespace: %s}
+                spec:
+                  targets:
+                    - services: [postgres, redis]
+                      ports: [5432, 6379]
+                    - cidrs: ["10.20.0.0/16"]
+                      ports: [5432]
+                  maxTtl: 4h
+                  allowedExpose: [ClusterIP, NodePort]
+                """.formatted(ns), TunnelPolicy.class);
     }
 
     /** Session {@code i} of the run (0-based), not created yet. */
@@ -107,8 +113,10 @@ final class SessionMix {
                   access:
                     expose: %s
                     authorizedKeys: [%s]
+                    sourceRanges: [%s]
                 """.formatted(name(i), ns, RUN_LABEL, run, target, i % 3 == 0 ? "30m" : "2h", expose,
-                keys.stream().map(k -> "\"" + k + "\"").reduce((a, b) -> a + ", " + b).orElse("")),
+                keys.stream().map(k -> "\"" + k + "\"").reduce((a, b) -> a + ", " + b).orElse(""),
+                kind == 5 ? "\"203.0.113.0/24\"" : ""),
                 TunnelSession.class);
     }
 
