@@ -77,6 +77,15 @@ public final class NodeAgent implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
+    /**
+     * The light node's status writes, a few at a time: one node stands in for the many nodes a thousand sessions
+     * would run on, and must not be what the benchmark measures.
+     */
+    private final java.util.concurrent.ExecutorService lightWriters = Executors.newFixedThreadPool(4, r -> {
+        Thread thread = new Thread(r, "node-agent-status");
+        thread.setDaemon(true);
+        return thread;
+    });
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private SharedIndexInformer<Service> services;
 
@@ -349,8 +358,9 @@ public final class NodeAgent implements AutoCloseable {
         running.put(key(pod), new Running(pod.getMetadata().getUid(), ip, null, List.of(), 0, null));
         ContainerState state = new ContainerStateBuilder().withNewRunning()
                 .withStartedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).endRunning().build();
-        writeStatus(pod, ip, pod.getSpec().getContainers().stream().map(c -> statusOf(c, state, true, 0, null)).toList(),
-                "Running");
+        List<ContainerStatus> containers = pod.getSpec().getContainers().stream()
+                .map(c -> statusOf(c, state, true, 0, null)).toList();
+        lightWriters.execute(() -> guarded(() -> writeStatus(pod, ip, containers, "Running")));
     }
 
     private void startEcho(Pod pod) {
@@ -473,6 +483,7 @@ public final class NodeAgent implements AutoCloseable {
             new ArrayList<>(running.keySet()).forEach(this::stop);
         }
         worker.shutdownNow();
+        lightWriters.shutdownNow();
         SshdContainer.deleteTree(workDir);
     }
 
