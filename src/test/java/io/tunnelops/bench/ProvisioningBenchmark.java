@@ -90,7 +90,8 @@ public final class ProvisioningBenchmark {
     /** Everything measured at one size. */
     record SizeResult(int sessions, MinimalWrites.Result limit, ApiCost limitCost, Duration operatorElapsed,
             Percentiles clientMillis, Percentiles apiSeconds, Percentiles operatorMillis, long reconcilePasses,
-            ApiCost operatorCost, OperatorFootprint footprint, ApiCost resyncCost, long resyncSessions) {
+            ApiCost operatorCost, OperatorFootprint footprint, ReconcileTime reconcileTime, ApiCost resyncCost,
+            long resyncSessions) {
 
         double operatorPerSecond() {
             return sessions / (operatorElapsed.toNanos() / 1e9);
@@ -135,6 +136,7 @@ public final class ProvisioningBenchmark {
         long passes = log.passes(startMark, namespaces);
         ApiCost operatorCost = ApiCost.of(cluster.auditLog(), agent, ApiCost.inNamespaces(namespaces));
         OperatorFootprint footprint = OperatorFootprint.measure(cluster.operator());
+        ReconcileTime reconcileTime = ReconcileTime.of(OperatorFootprint.scrape(cluster.operator().managementPort()));
 
         // a restart with nothing changed: a full resync, which should write nothing
         cluster.stopOperator();
@@ -149,7 +151,7 @@ public final class ProvisioningBenchmark {
         return new SizeResult(n, limit, limitCost, elapsed,
                 Percentiles.of(ready.stream().map(ReadyWatcher.Readiness::clientMillis).toList()),
                 Percentiles.of(ready.stream().map(ReadyWatcher.Readiness::apiSeconds).toList()),
-                Percentiles.of(operatorSide), passes, operatorCost, footprint, resyncCost, resynced);
+                Percentiles.of(operatorSide), passes, operatorCost, footprint, reconcileTime, resyncCost, resynced);
     }
 
     /** The users' creates, {@link #concurrency} at a time, as fast as the API server takes them. */

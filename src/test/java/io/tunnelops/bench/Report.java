@@ -55,7 +55,8 @@ final class Report {
                     .append(r.limitCost().writes()).append(" | ").append(perSession(r.limitCost().writes(), r.sessions()))
                     .append(" | ").append(r.resyncCost().writes()).append(" |\n\n");
             out.append("Reconcile passes: ").append(r.reconcilePasses()).append(" (")
-                    .append(perSession(r.reconcilePasses(), r.sessions())).append(" per session). Restart: ")
+                    .append(perSession(r.reconcilePasses(), r.sessions())).append(" per session); the operator's own time "
+                    + "per pass: ").append(r.reconcileTime()).append(". Restart: ")
                     .append(r.resyncSessions()).append(" sessions reconciled again, ").append(r.resyncCost().writes())
                     .append(" writes.\n\n");
         }
