@@ -67,6 +67,8 @@ public final class ProvisioningBenchmark {
         int maxPods = sizes.stream().mapToInt(Integer::intValue).max().orElse(100) + 500;
 
         Instant began = Instant.now();
+        KeyGenerationCost keys = KeyGenerationCost.measure(2000); // before the cluster starts: on a quiet machine
+        System.out.println("key generation: " + keys);
         List<SizeResult> results = new ArrayList<>();
         String kubernetes;
         try (RealCluster cluster = RealCluster.withLightNode(dir.resolve("cluster"), maxPods)) {
@@ -80,7 +82,7 @@ public final class ProvisioningBenchmark {
             }
             Runtime.getRuntime().removeShutdownHook(stop);
         }
-        String report = Report.render(Machine.here(kubernetes), began, concurrency, results);
+        String report = Report.render(Machine.here(kubernetes), began, concurrency, keys, results);
         Path file = dir.resolve("report-" + began.truncatedTo(ChronoUnit.SECONDS).toString().replace(":", "") + ".md");
         Files.writeString(file, report);
         System.out.println(report);

@@ -12,7 +12,8 @@ final class Report {
     private Report() {
     }
 
-    static String render(Machine machine, Instant began, int concurrency, List<ProvisioningBenchmark.SizeResult> results) {
+    static String render(Machine machine, Instant began, int concurrency, KeyGenerationCost keys,
+            List<ProvisioningBenchmark.SizeResult> results) {
         StringBuilder out = new StringBuilder();
         out.append("## Provisioning benchmark, ").append(began.truncatedTo(ChronoUnit.SECONDS)).append("\n\n");
         out.append("Machine: ").append(machine).append("  \n");
@@ -34,6 +35,7 @@ final class Report {
 
                 """);
 
+        out.append("### Key generation\n\n").append(keys).append(" (the benchmark's JVM, before the cluster starts)\n\n");
         out.append("### API requests per session (audit log, objects in the run's namespaces)\n\n");
         for (var r : results) {
             out.append("N = ").append(r.sessions()).append("\n\n");
