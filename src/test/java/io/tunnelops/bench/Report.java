@@ -41,10 +41,10 @@ final class Report {
             out.append("N = ").append(r.sessions()).append("\n\n");
             out.append("| verb resource | operator | per session | limit | per session | restart, nothing changed |\n");
             out.append("|---|---:|---:|---:|---:|---:|\n");
-            TreeSet<String> keys = new TreeSet<>(r.operatorCost().counts().keySet());
-            keys.addAll(r.limitCost().counts().keySet());
-            keys.addAll(r.resyncCost().counts().keySet());
-            for (String key : keys) {
+            TreeSet<String> requests = new TreeSet<>(r.operatorCost().counts().keySet());
+            requests.addAll(r.limitCost().counts().keySet());
+            requests.addAll(r.resyncCost().counts().keySet());
+            for (String key : requests) {
                 long op = count(r.operatorCost().counts(), key);
                 long limit = count(r.limitCost().counts(), key);
                 out.append("| ").append(key).append(" | ").append(op).append(" | ")
