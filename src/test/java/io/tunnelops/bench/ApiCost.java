@@ -16,7 +16,7 @@ final class ApiCost {
 
     private final Map<String, Long> byVerbAndResource;
 
-    private ApiCost(Map<String, Long> byVerbAndResource) {
+    ApiCost(Map<String, Long> byVerbAndResource) {
         this.byVerbAndResource = byVerbAndResource;
     }
 
@@ -32,9 +32,13 @@ final class ApiCost {
         return new ApiCost(counts);
     }
 
-    /** Only the requests on objects in these namespaces: what sessions cost, without leases and cluster-wide lists. */
-    static Predicate<AuditLog.Request> inNamespaces(Set<String> namespaces) {
-        return request -> namespaces.contains(request.namespace());
+    /**
+     * What sessions cost: requests on objects in these namespaces, and on named cluster-scoped objects (the Node a
+     * NodePort session's endpoint is read from); not the operator's Lease, nor its cluster-wide lists and watches.
+     */
+    static Predicate<AuditLog.Request> forSessionsIn(Set<String> namespaces) {
+        return request -> namespaces.contains(request.namespace())
+                || request.namespace().isEmpty() && !request.name().isEmpty();
     }
 
     /** "verb group/resource[/subresource]" to the number of requests. */

@@ -136,7 +136,7 @@ public final class ProvisioningBenchmark {
         awaitQuiet(log, startMark, namespaces, n); // what follows Ready (events, a last pass) counts too
         List<Long> operatorSide = log.firstReconcileToReady(startMark, namespaces);
         long passes = log.passes(startMark, namespaces);
-        ApiCost operatorCost = ApiCost.of(cluster.auditLog(), agent, ApiCost.inNamespaces(namespaces));
+        ApiCost operatorCost = ApiCost.of(cluster.auditLog(), agent, ApiCost.forSessionsIn(namespaces));
         OperatorFootprint footprint = OperatorFootprint.measure(cluster.operator());
         ReconcileTime reconcileTime = ReconcileTime.of(OperatorFootprint.scrape(cluster.operator().managementPort()));
 
@@ -146,7 +146,7 @@ public final class ProvisioningBenchmark {
         cluster.startOperator(OPERATOR_SETTINGS);
         String resyncAgent = cluster.operatorUserAgent();
         long resynced = awaitQuiet(log, restartMark, namespaces, n);
-        ApiCost resyncCost = ApiCost.of(cluster.auditLog(), resyncAgent, ApiCost.inNamespaces(namespaces));
+        ApiCost resyncCost = ApiCost.of(cluster.auditLog(), resyncAgent, ApiCost.forSessionsIn(namespaces));
 
         mix.delete(admin, Duration.ofMinutes(15)); // while the operator runs: it removes its finalizers
         cluster.stopOperator();

@@ -36,7 +36,7 @@ final class Report {
                 """);
 
         out.append("### Key generation\n\n").append(keys).append(" (the benchmark's JVM, before the cluster starts)\n\n");
-        out.append("### API requests per session (audit log, objects in the run's namespaces)\n\n");
+        out.append("### API requests per session (audit log: objects in the run's namespaces, and named cluster-scoped ones)\n\n");
         for (var r : results) {
             out.append("N = ").append(r.sessions()).append("\n\n");
             out.append("| verb resource | operator | per session | limit | per session | restart, nothing changed |\n");
