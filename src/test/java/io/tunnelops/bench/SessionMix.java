@@ -1,7 +1,6 @@
 package io.tunnelops.bench;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 
@@ -91,15 +90,15 @@ final class SessionMix {
                 """.formatted(ns), TunnelPolicy.class);
     }
 
-    /** Session {@code i} of the run (0-based), not created yet. */
+    /** Session {@code i} of the run (0-based), not created yet; every namespace gets the whole mix. */
     TunnelSession session(int i) {
         String ns = namespaces().get(i % NAMESPACES);
-        int kind = i % 10;
-        String target = kind < 7
-                ? (i % 2 == 0 ? "{service: postgres, ports: [5432]}" : "{service: redis, ports: [6379]}")
+        int k = i / NAMESPACES; // the how-manieth in its namespace
+        String target = k % 10 < 7
+                ? (k % 2 == 0 ? "{service: postgres, ports: [5432]}" : "{service: redis, ports: [6379]}")
                 : "{host: \"10.20.%d.%d\", ports: [5432]}".formatted(i / 250 % 256, i % 250 + 1);
-        List<String> keys = i % 5 < 2 ? List.of(ownKeys.get(i % ownKeys.size())) : List.of();
-        String expose = kind == 5 ? "NodePort" : "ClusterIP";
+        List<String> keys = k % 5 < 2 ? List.of(ownKeys.get(i % ownKeys.size())) : List.of();
+        boolean nodePort = k % 10 == 5;
         return Serialization.unmarshal("""
                 apiVersion: tunnelops.io/v1alpha1
                 kind: TunnelSession
@@ -114,9 +113,10 @@ final class SessionMix {
                     expose: %s
                     authorizedKeys: [%s]
                     sourceRanges: [%s]
-                """.formatted(name(i), ns, RUN_LABEL, run, target, i % 3 == 0 ? "30m" : "2h", expose,
-                keys.stream().map(k -> "\"" + k + "\"").reduce((a, b) -> a + ", " + b).orElse(""),
-                kind == 5 ? "\"203.0.113.0/24\"" : ""),
+                """.formatted(name(i), ns, RUN_LABEL, run, target, k % 3 == 0 ? "30m" : "2h",
+                nodePort ? "NodePort" : "ClusterIP",
+                keys.stream().map(key -> "\"" + key + "\"").reduce((a, b) -> a + ", " + b).orElse(""),
+                nodePort ? "\"203.0.113.0/24\"" : ""),
                 TunnelSession.class);
     }
 
@@ -126,8 +126,7 @@ final class SessionMix {
 
     /** Deletes the run's namespaces and waits until they are gone (a deleted session needs its operator running). */
     void delete(KubernetesClient admin, Duration atMost) {
-        List<String> left = new ArrayList<>(namespaces());
-        left.forEach(ns -> admin.namespaces().withName(ns).delete());
+        namespaces().forEach(ns -> admin.namespaces().withName(ns).delete());
         Awaitility.await().atMost(atMost).pollInterval(Duration.ofSeconds(1)).until(
                 () -> admin.namespaces().withLabel(RUN_LABEL, run).list().getItems().isEmpty());
     }

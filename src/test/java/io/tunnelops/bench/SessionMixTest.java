@@ -13,6 +13,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.client.utils.Serialization;
+import io.tunnelops.api.v1alpha1.Expose;
 import io.tunnelops.api.v1alpha1.SessionMode;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.policy.PolicyDecision;
@@ -61,6 +62,13 @@ class SessionMixTest {
         assertEquals(Map.of("own", 40L, "generated", 60L),
                 count(s -> s.getSpec().getAccess().getAuthorizedKeys().isEmpty() ? "generated" : "own"));
         assertEquals(Map.of("NodePort", 10L, "ClusterIP", 90L), count(s -> s.getSpec().getAccess().getExpose().name()));
+        // the whole mix in every namespace, not one kind of session per namespace
+        for (String ns : mix.namespaces()) {
+            List<TunnelSession> in = sessions.stream().filter(s -> s.getMetadata().getNamespace().equals(ns)).toList();
+            assertEquals(1, in.stream().filter(s -> s.getSpec().getAccess().getExpose() == Expose.NodePort).count(), ns);
+            assertEquals(3, in.stream().filter(s -> s.getSpec().getTarget().getHost() != null).count(), ns);
+            assertEquals(4, in.stream().filter(s -> !s.getSpec().getAccess().getAuthorizedKeys().isEmpty()).count(), ns);
+        }
     }
 
     private Map<String, Long> count(java.util.function.Function<TunnelSession, String> by) {
