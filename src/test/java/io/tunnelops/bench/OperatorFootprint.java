@@ -21,15 +21,28 @@ import io.tunnelops.local.OperatorProcess;
 record OperatorFootprint(long heapAfterGcBytes, long heapMaxBytes, long rssBytes) {
 
     static OperatorFootprint measure(OperatorProcess operator) throws IOException, InterruptedException {
-        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        Process gc = new ProcessBuilder(jcmd.toString(), String.valueOf(operator.pid()), "GC.run")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!gc.waitFor(60, TimeUnit.SECONDS) || gc.exitValue() != 0) {
-            throw new IllegalStateException(jcmd + " " + operator.pid() + " GC.run failed");
-        }
+        jcmd(operator, ProcessBuilder.Redirect.DISCARD, "GC.run");
         List<String> metrics = scrape(operator.managementPort());
         return new OperatorFootprint(sum(metrics, "jvm_memory_used_bytes{"), sum(metrics, "jvm_memory_max_bytes{"),
                 rss(operator.pid()));
+    }
+
+    /**
+     * The live objects of the operator's heap by class (after a full GC, which the histogram forces), into a file:
+     * what its informers cache.
+     */
+    static void histogram(OperatorProcess operator, Path file) throws IOException, InterruptedException {
+        jcmd(operator, ProcessBuilder.Redirect.to(file.toFile()), "GC.class_histogram");
+    }
+
+    private static void jcmd(OperatorProcess operator, ProcessBuilder.Redirect output, String command)
+            throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process process = new ProcessBuilder(jcmd.toString(), String.valueOf(operator.pid()), command)
+                .redirectErrorStream(true).redirectOutput(output).start();
+        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException(jcmd + " " + operator.pid() + " " + command + " failed");
+        }
     }
 
     /** The operator's /q/metrics, one line a sample. */

@@ -50,11 +50,13 @@ public final class ProvisioningBenchmark {
     static final String USERS_USER_AGENT = "tunnel-bench-users";
 
     private final RealCluster cluster;
+    private final Path dir;
     private final int concurrency;
     private final List<String> usersKeys = SessionMix.usersKeys(10);
 
-    private ProvisioningBenchmark(RealCluster cluster, int concurrency) {
+    private ProvisioningBenchmark(RealCluster cluster, Path dir, int concurrency) {
         this.cluster = cluster;
+        this.dir = dir;
         this.concurrency = concurrency;
     }
 
@@ -75,7 +77,7 @@ public final class ProvisioningBenchmark {
             Thread stop = new Thread(cluster::close, "benchmark-stop");
             Runtime.getRuntime().addShutdownHook(stop);
             kubernetes = cluster.admin().getKubernetesVersion().getGitVersion();
-            ProvisioningBenchmark benchmark = new ProvisioningBenchmark(cluster, concurrency);
+            ProvisioningBenchmark benchmark = new ProvisioningBenchmark(cluster, dir, concurrency);
             for (int n : sizes) {
                 results.add(benchmark.measure(n));
                 System.out.println(Report.row(results.get(results.size() - 1)));
@@ -138,6 +140,7 @@ public final class ProvisioningBenchmark {
         long passes = log.passes(startMark, namespaces);
         ApiCost operatorCost = ApiCost.of(cluster.auditLog(), agent, ApiCost.forSessionsIn(namespaces));
         OperatorFootprint footprint = OperatorFootprint.measure(cluster.operator());
+        OperatorFootprint.histogram(cluster.operator(), dir.resolve("heap-histogram-n" + n + ".txt"));
         ReconcileTime reconcileTime = ReconcileTime.of(OperatorFootprint.scrape(cluster.operator().managementPort()));
 
         // a restart with nothing changed: a full resync, which should write nothing
