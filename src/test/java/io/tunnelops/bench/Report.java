@@ -60,7 +60,8 @@ final class Report {
                     .append(perSession(r.reconcilePasses(), r.sessions())).append(" per session); the operator's own time "
                     + "per pass: ").append(r.reconcileTime()).append(". Restart: ")
                     .append(r.resyncSessions()).append(" sessions reconciled again, ").append(r.resyncCost().writes())
-                    .append(" writes.\n\n");
+                    .append(" writes. Live heap by class after provisioning: heap-histogram-n").append(r.sessions())
+                    .append(".txt, next to this report.\n\n");
         }
         return out.toString();
     }
