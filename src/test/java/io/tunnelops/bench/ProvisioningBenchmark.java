@@ -72,6 +72,7 @@ public final class ProvisioningBenchmark {
         KeyGenerationCost keys = KeyGenerationCost.measure(2000); // before the cluster starts: on a quiet machine
         System.out.println("key generation: " + keys);
         List<SizeResult> results = new ArrayList<>();
+        String failure = null;
         String kubernetes;
         try (RealCluster cluster = RealCluster.withLightNode(dir.resolve("cluster"), maxPods)) {
             Thread stop = new Thread(cluster::close, "benchmark-stop");
@@ -79,16 +80,27 @@ public final class ProvisioningBenchmark {
             kubernetes = cluster.admin().getKubernetesVersion().getGitVersion();
             ProvisioningBenchmark benchmark = new ProvisioningBenchmark(cluster, dir, concurrency);
             for (int n : sizes) {
-                results.add(benchmark.measure(n));
+                try {
+                    results.add(benchmark.measure(n));
+                } catch (Exception e) {
+                    // what was measured so far is still reported; the cluster's state is unknown: stop here
+                    failure = "N=" + n + " failed: " + e;
+                    e.printStackTrace();
+                    break;
+                }
                 System.out.println(Report.row(results.get(results.size() - 1)));
             }
             Runtime.getRuntime().removeShutdownHook(stop);
         }
-        String report = Report.render(Machine.here(kubernetes), began, concurrency, keys, results);
+        String report = Report.render(Machine.here(kubernetes), began, concurrency, keys, results)
+                + (failure == null ? "" : "\n**" + failure + "**\n");
         Path file = dir.resolve("report-" + began.truncatedTo(ChronoUnit.SECONDS).toString().replace(":", "") + ".md");
         Files.writeString(file, report);
         System.out.println(report);
         System.out.println("(also in " + file + ")");
+        if (failure != null) {
+            throw new IllegalStateException(failure);
+        }
     }
 
     /** Everything measured at one size. */
