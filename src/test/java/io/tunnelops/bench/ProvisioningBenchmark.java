@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.IntStream;
 
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -173,11 +174,11 @@ public final class ProvisioningBenchmark {
 
     /** The users' creates, {@link #concurrency} at a time, as fast as the API server takes them. */
     private void createAll(KubernetesClient users, SessionMix mix, int n, ReadyWatcher watcher) throws Exception {
+        List<TunnelSession> all = IntStream.range(0, n).mapToObj(mix::session).toList(); // before the clock starts
         ExecutorService threads = Executors.newFixedThreadPool(concurrency);
         try {
             List<Future<?>> done = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                TunnelSession session = mix.session(i);
+            for (TunnelSession session : all) {
                 done.add(threads.submit(() -> {
                     watcher.creating(session);
                     users.resource(session).create();
