@@ -118,7 +118,8 @@ public final class NodeAgent implements AutoCloseable {
     public static NodeAgent light(KubernetesClient client, Path workDir, int maxPods) {
         return new NodeAgent(client, null, workDir, null, Map.of("cpu", new Quantity(String.valueOf(Math.max(2, maxPods / 50))),
                 "memory", new Quantity(Math.max(8, maxPods / 32) + "Gi"), "pods", new Quantity(String.valueOf(maxPods)),
-                "ephemeral-storage", new Quantity("10Gi")));
+                // an sshd pod asks for 16Mi of ephemeral storage (its limit, as no request is given)
+                "ephemeral-storage", new Quantity(Math.max(10, maxPods / 16) + "Gi")));
     }
 
     private boolean isLight() {
