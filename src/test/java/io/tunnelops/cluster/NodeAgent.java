@@ -37,6 +37,7 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.tunnelops.local.PodNetwork;
 import io.tunnelops.local.SshdContainer;
+import io.tunnelops.net.Ipv4Address;
 import io.tunnelops.session.resources.SessionLabels;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.EchoServer;
@@ -49,6 +50,10 @@ import io.tunnelops.testing.EchoServer;
  * without it. Pod status (phase, conditions, IPs, container state, termination message) goes to the API, where the
  * real controllers (Deployment, ReplicaSet, EndpointSlice, garbage collector) take it from. Graceful deletion is
  * honoured: a pod marked for deletion is stopped, then removed with grace period 0, as the kubelet does.
+ * <p>
+ * {@link #light} makes the lightest node for benchmarks: it runs nothing, needs no pod network, and marks every pod
+ * bound to it Running and Ready with one status write, with an address of 198.18.0.0/15 (RFC 2544's benchmarking
+ * range, never routed here and never addressed); its capacity is large enough for thousands of sshd pods.
  */
 public final class NodeAgent implements AutoCloseable {
 
@@ -56,14 +61,28 @@ public final class NodeAgent implements AutoCloseable {
     public static final String NODE = "tunnel-node";
     public static final String ECHO_IMAGE = "tunnelops.local/echo";
     private static final long RESTART_BACKOFF_SECONDS = 10;
+    /** The light node's own address and the first of its pod addresses: RFC 2544's benchmarking range. */
+    private static final long LIGHT_BLOCK = Ipv4Address.parseCanonical("198.18.0.0").orElseThrow().value();
 
     private final KubernetesClient client;
     private final String sshdImage;
     private final Path workDir;
+    /** Null for a light node: nothing runs, so nothing needs a network. */
     private final PodNetwork network;
+    private final Map<String, Quantity> capacity;
+    private final java.util.concurrent.atomic.AtomicLong lightAddresses = new java.util.concurrent.atomic.AtomicLong(2);
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread thread = new Thread(r, "node-agent");
+        thread.setDaemon(true);
+        return thread;
+    });
+    /**
+     * The light node's status writes, a few at a time: one node stands in for the many nodes a thousand sessions
+     * would run on, and must not be what the benchmark measures.
+     */
+    private final java.util.concurrent.ExecutorService lightWriters = Executors.newFixedThreadPool(4, r -> {
+        Thread thread = new Thread(r, "node-agent-status");
         thread.setDaemon(true);
         return thread;
     });
@@ -79,33 +98,45 @@ public final class NodeAgent implements AutoCloseable {
      *        for any other image cannot start, as on a node that cannot pull it
      */
     public NodeAgent(KubernetesClient client, PodNetwork network, Path workDir, String sshdImage) {
+        this(client, network, workDir, sshdImage, Map.of("cpu", new Quantity("2"), "memory", new Quantity("8Gi"),
+                "pods", new Quantity("110"), "ephemeral-storage", new Quantity("10Gi")));
+    }
+
+    private NodeAgent(KubernetesClient client, PodNetwork network, Path workDir, String sshdImage,
+            Map<String, Quantity> capacity) {
         this.client = client;
         this.sshdImage = sshdImage;
         this.network = network;
         this.workDir = workDir.toAbsolutePath();
+        this.capacity = capacity;
+    }
+
+    /**
+     * A node that runs nothing: every pod bound to it is marked Running and Ready at once (one status write), so the
+     * real Deployment and EndpointSlice controllers see it available; room for {@code maxPods} sshd pods.
+     */
+    public static NodeAgent light(KubernetesClient client, Path workDir, int maxPods) {
+        return new NodeAgent(client, null, workDir, null, Map.of("cpu", new Quantity(String.valueOf(Math.max(2, maxPods / 50))),
+                "memory", new Quantity(Math.max(8, maxPods / 32) + "Gi"), "pods", new Quantity(String.valueOf(maxPods)),
+                // an sshd pod asks for 16Mi of ephemeral storage (its limit, as no request is given)
+                "ephemeral-storage", new Quantity(Math.max(10, maxPods / 16) + "Gi")));
+    }
+
+    private boolean isLight() {
+        return network == null;
+    }
+
+    /** The node's address, which pods report as their host IP. */
+    private String nodeAddress() {
+        return isLight() ? new Ipv4Address(LIGHT_BLOCK + 1).toString() : network.gateway();
     }
 
     public NodeAgent start() {
         register();
         worker.scheduleWithFixedDelay(() -> guarded(this::heartbeat), 0, 10, TimeUnit.SECONDS);
-        // cluster DNS for the sshd: every Service's name in each pod's /etc/hosts
-        services = client.services().inAnyNamespace().inform(new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(Service service) {
-                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
-            }
-
-            @Override
-            public void onUpdate(Service oldService, Service service) {
-                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
-            }
-
-            @Override
-            public void onDelete(Service service, boolean deletedFinalStateUnknown) {
-                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
-            }
-        });
-        informers.add(services);
+        if (!isLight()) {
+            informServices();
+        }
         informers.add(client.pods().inAnyNamespace().withField("spec.nodeName", NODE).inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Pod pod) {
@@ -125,6 +156,27 @@ public final class NodeAgent implements AutoCloseable {
         return this;
     }
 
+    /** Cluster DNS for the sshd: every Service's name in each pod's /etc/hosts. */
+    private void informServices() {
+        services = client.services().inAnyNamespace().inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Service service) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+
+            @Override
+            public void onUpdate(Service oldService, Service service) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+
+            @Override
+            public void onDelete(Service service, boolean deletedFinalStateUnknown) {
+                worker.execute(() -> guarded(NodeAgent.this::refreshHosts));
+            }
+        });
+        informers.add(services);
+    }
+
     private static void guarded(Runnable action) {
         try {
             action.run();
@@ -136,8 +188,6 @@ public final class NodeAgent implements AutoCloseable {
     // ---- the Node
 
     private void register() {
-        Map<String, Quantity> capacity = Map.of("cpu", new Quantity("2"), "memory", new Quantity("8Gi"),
-                "pods", new Quantity("110"), "ephemeral-storage", new Quantity("10Gi"));
         client.resource(new NodeBuilder().withNewMetadata().withName(NODE)
                 .addToLabels("kubernetes.io/hostname", NODE).addToLabels("kubernetes.io/os", "linux")
                 .addToLabels("kubernetes.io/arch", "amd64").endMetadata()
@@ -145,7 +195,7 @@ public final class NodeAgent implements AutoCloseable {
         // the node lifecycle controller writes to a new Node at once: retry on a conflict
         for (int attempt = 1;; attempt++) {
             try {
-                writeNodeStatus(capacity);
+                writeNodeStatus();
                 return;
             } catch (KubernetesClientException e) {
                 if (e.getCode() != 409 || attempt == 5) {
@@ -155,11 +205,11 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
-    private void writeNodeStatus(Map<String, Quantity> capacity) {
+    private void writeNodeStatus() {
         client.nodes().withName(NODE).editStatus(node -> {
             node.setStatus(new io.fabric8.kubernetes.api.model.NodeStatusBuilder()
                     .withCapacity(capacity).withAllocatable(capacity)
-                    .addNewAddress().withType("InternalIP").withAddress(network.gateway()).endAddress()
+                    .addNewAddress().withType("InternalIP").withAddress(nodeAddress()).endAddress()
                     .addNewAddress().withType("Hostname").withAddress(NODE).endAddress()
                     .withConditions(nodeReady())
                     .withNewNodeInfo().withKubeletVersion("v1.34.0-tunnel-node-agent").withOperatingSystem("linux")
@@ -212,6 +262,10 @@ public final class NodeAgent implements AutoCloseable {
             stop(key); // a new pod of the same name
         }
         Container container = pod.getSpec().getContainers().get(0);
+        if (isLight()) {
+            markReady(pod);
+            return;
+        }
         boolean sshd = SessionLabels.OPERATOR.equals(labels(pod).get(SessionLabels.MANAGED_BY));
         if (sshd && sshdImage.equals(container.getImage())) {
             startSshd(pod, 0);
@@ -299,6 +353,17 @@ public final class NodeAgent implements AutoCloseable {
         }), RESTART_BACKOFF_SECONDS, TimeUnit.SECONDS);
     }
 
+    /** The light node's whole work for a pod: an address and Running, Ready, with nothing started. */
+    private void markReady(Pod pod) {
+        String ip = new Ipv4Address(LIGHT_BLOCK + lightAddresses.getAndIncrement()).toString();
+        running.put(key(pod), new Running(pod.getMetadata().getUid(), ip, null, List.of(), 0, null));
+        ContainerState state = new ContainerStateBuilder().withNewRunning()
+                .withStartedAt(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString()).endRunning().build();
+        List<ContainerStatus> containers = pod.getSpec().getContainers().stream()
+                .map(c -> statusOf(c, state, true, 0, null)).toList();
+        lightWriters.execute(() -> guarded(() -> writeStatus(pod, ip, containers, "Running")));
+    }
+
     private void startEcho(Pod pod) {
         String key = key(pod);
         String ip = network.allocate();
@@ -359,8 +424,8 @@ public final class NodeAgent implements AutoCloseable {
                     .editStatus(p -> {
                         var status = p.getStatus();
                         status.setPhase(phase);
-                        status.setHostIP(network.gateway());
-                        status.setHostIPs(List.of(new io.fabric8.kubernetes.api.model.HostIP(network.gateway())));
+                        status.setHostIP(nodeAddress());
+                        status.setHostIPs(List.of(new io.fabric8.kubernetes.api.model.HostIP(nodeAddress())));
                         if (ip != null) {
                             status.setPodIP(ip);
                             status.setPodIPs(List.of(new PodIP(ip)));
@@ -419,6 +484,7 @@ public final class NodeAgent implements AutoCloseable {
             new ArrayList<>(running.keySet()).forEach(this::stop);
         }
         worker.shutdownNow();
+        lightWriters.shutdownNow();
         SshdContainer.deleteTree(workDir);
     }
 

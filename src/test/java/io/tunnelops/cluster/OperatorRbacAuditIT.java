@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,9 +24,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
@@ -37,6 +33,7 @@ import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.cluster.AuditLog.Request;
 import io.tunnelops.e2e.SessionUser;
 import io.tunnelops.testing.Kubectl;
 import io.tunnelops.testing.OpenSshTools;
@@ -287,25 +284,6 @@ class OperatorRbacAuditIT {
 
     // ---- the audit
 
-    /** One ResponseComplete event of the audit log. */
-    record Request(String user, String impersonated, String userAgent, String verb, String group, String resource,
-            String subresource, String namespace, String name, int code, String uri, String time) {
-
-        /** group/resource[/subresource], the core group without a prefix; null for a non-resource URL. */
-        String key() {
-            if (resource == null) {
-                return null;
-            }
-            return (group.isEmpty() ? "" : group + "/") + resource + (subresource.isEmpty() ? "" : "/" + subresource);
-        }
-
-        @Override
-        public String toString() {
-            return time + " " + user + (impersonated == null ? "" : " as " + impersonated) + " [" + userAgent + "] " + verb
-                    + " " + uri + " -> " + code;
-        }
-    }
-
     /**
      * Every ResponseComplete event, or null while a request of a stopped operator (an earlier User-Agent than
      * {@code current}) has started and not completed: watches are recorded complete only when they end.
@@ -323,38 +301,7 @@ class OperatorRbacAuditIT {
     }
 
     private static boolean readAudit(Path log, String current, List<Request> complete) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        Set<String> open = new HashSet<>();
-        for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
-            if (line.isBlank()) {
-                continue;
-            }
-            JsonNode event = json.readTree(line);
-            String stage = event.path("stage").asText();
-            String id = event.path("auditID").asText();
-            String agent = event.path("userAgent").asText();
-            if ("ResponseStarted".equals(stage) && agent.startsWith(RealCluster.OPERATOR_USER_AGENT)
-                    && !agent.equals(current)) {
-                open.add(id);
-            }
-            if (!"ResponseComplete".equals(stage)) {
-                continue;
-            }
-            open.remove(id);
-            JsonNode ref = event.path("objectRef");
-            JsonNode impersonated = event.path("impersonatedUser");
-            complete.add(new Request(event.path("user").path("username").asText(),
-                    impersonated.isMissingNode() ? null : impersonated.path("username").asText(), agent,
-                    event.path("verb").asText(), ref.path("apiGroup").asText(""),
-                    ref.isMissingNode() ? null : ref.path("resource").asText(), ref.path("subresource").asText(""),
-                    ref.path("namespace").asText(""), ref.path("name").asText(""),
-                    event.path("responseStatus").path("code").asInt(), event.path("requestURI").asText(),
-                    event.path("stageTimestamp").asText()));
-        }
-        if (!open.isEmpty()) {
-            System.out.println("audit: " + open.size() + " requests of other operator instances not complete yet");
-        }
-        return !open.isEmpty();
+        return AuditLog.read(log, new AuditLog.OpenRequests(RealCluster.OPERATOR_USER_AGENT, current), complete::add);
     }
 
     void checkTheAudit(List<Request> all) {

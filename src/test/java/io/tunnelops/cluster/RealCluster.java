@@ -51,9 +51,9 @@ public final class RealCluster implements AutoCloseable {
     private static RealCluster shared;
 
     private final Path project = Path.of("").toAbsolutePath();
-    /** TUNNEL_IT_CLUSTER_DIR moves it, so that two checkouts on one machine can each run their own. */
-    private final Path dir = Path.of(System.getenv().getOrDefault("TUNNEL_IT_CLUSTER_DIR",
-            project.resolve("target/cluster/it").toString())).toAbsolutePath();
+    private final Path dir;
+    /** Null: the full node agent (sshd for real, pod network, Service proxy) and the operator started with it. */
+    private final Integer lightNodePods;
     private final List<AutoCloseable> started = new ArrayList<>();
     private Map<String, String> env;
     private KubernetesClient admin;
@@ -64,10 +64,27 @@ public final class RealCluster implements AutoCloseable {
     private int operatorStarts;
     private Duration startup;
 
-    private RealCluster() {
+    private RealCluster(Path dir, Integer lightNodePods) {
+        this.dir = dir.toAbsolutePath();
+        this.lightNodePods = lightNodePods;
     }
 
-    /** The cluster of this test JVM, started on first use. */
+    /**
+     * A cluster of its own for a benchmark, in {@code dir}: the same control plane, CRDs and operator account, with
+     * {@link NodeAgent#light a light node} for {@code maxPods} pods (no sshd, no pod network, no Service proxy), and no
+     * operator yet ({@link #startOperator(Map)}). The caller closes it.
+     */
+    public static RealCluster withLightNode(Path dir, int maxPods) {
+        RealCluster cluster = new RealCluster(dir, maxPods);
+        try {
+            cluster.start();
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
+    }
+
     /** Stops the shared cluster if one was started (also done by a shutdown hook, which may come too late). */
     static synchronized void stopShared() {
         if (shared != null) {
@@ -76,9 +93,12 @@ public final class RealCluster implements AutoCloseable {
         }
     }
 
+    /** The cluster of this test JVM, started on first use. */
     public static synchronized RealCluster shared() {
         if (shared == null) {
-            RealCluster cluster = new RealCluster();
+            // TUNNEL_IT_CLUSTER_DIR moves it, so that two checkouts on one machine can each run their own
+            RealCluster cluster = new RealCluster(Path.of(System.getenv().getOrDefault("TUNNEL_IT_CLUSTER_DIR",
+                    Path.of("target/cluster/it").toAbsolutePath().toString())), null);
             Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "real-cluster-stop"));
             try {
                 cluster.start();
@@ -113,13 +133,18 @@ public final class RealCluster implements AutoCloseable {
         }
         installOperatorAccount();
 
-        network = PodNetwork.create(env.get("SERVICE_CIDR"));
-        started.add(network);
-        started.add(new ServiceProxy(admin, network, env.get("SERVICE_CIDR")).start());
-        agent = new NodeAgent(admin, network, Path.of("/var/lib/tunnel-operator-local/node-" + ProcessHandle.current().pid()),
-                SSHD_IMAGE).start();
-        started.add(agent);
-        startOperator();
+        Path nodeDir = Path.of("/var/lib/tunnel-operator-local/node-" + ProcessHandle.current().pid());
+        if (lightNodePods != null) {
+            agent = NodeAgent.light(admin, nodeDir, lightNodePods).start();
+            started.add(agent);
+        } else {
+            network = PodNetwork.create(env.get("SERVICE_CIDR"));
+            started.add(network);
+            started.add(new ServiceProxy(admin, network, env.get("SERVICE_CIDR")).start());
+            agent = new NodeAgent(admin, network, nodeDir, SSHD_IMAGE).start();
+            started.add(agent);
+            startOperator();
+        }
         startup = Duration.ofNanos(System.nanoTime() - begin);
     }
 
@@ -210,11 +235,16 @@ public final class RealCluster implements AutoCloseable {
 
     /** Stops the running operator (SIGTERM) and starts it again with these settings (Map.of(): the defaults). */
     public synchronized void restartOperator(Map<String, String> settings) {
+        stopOperator();
+        startOperator(settings);
+    }
+
+    /** Stops the running operator, if any (SIGTERM, then SIGKILL after a few seconds). */
+    public synchronized void stopOperator() {
         if (operator != null) {
             operator.close();
             operator = null;
         }
-        startOperator(settings);
     }
 
     /** The operator's log: every start appends to it. */
@@ -292,13 +322,31 @@ public final class RealCluster implements AutoCloseable {
     private String clusterCommand(String... args) {
         List<String> command = new ArrayList<>(List.of(project.resolve("bin/cluster").toString()));
         command.addAll(List.of(args));
-        return run(project, Duration.ofMinutes(5), command);
+        Map<String, String> environment = lightNodePods == null ? Map.of()
+                : Map.of("TUNNEL_CLUSTER_SERVICE_PREFIX", String.valueOf(servicePrefix(lightNodePods)));
+        return run(project, Duration.ofMinutes(5), command, environment);
+    }
+
+    /** The longest prefix (at most /22, bin/cluster's default) whose range holds one Service per pod, twice over. */
+    static int servicePrefix(int pods) {
+        int prefix = 22;
+        while (prefix > 12 && (1L << (32 - prefix)) - 2 < 2L * pods + 100) {
+            prefix--;
+        }
+        return prefix;
     }
 
     /** Runs a command to its end in that directory; its output (stdout and stderr), or an exception saying why not. */
     static String run(Path workDir, Duration timeout, List<String> command) {
+        return run(workDir, timeout, command, Map.of());
+    }
+
+    /** The same with more environment variables for the command. */
+    static String run(Path workDir, Duration timeout, List<String> command, Map<String, String> environment) {
         try {
-            Process process = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true);
+            builder.environment().putAll(environment);
+            Process process = builder.start();
             process.getOutputStream().close();
             // read while it runs: a full pipe would block the command
             var output = new java.io.ByteArrayOutputStream();

@@ -54,7 +54,7 @@ class RealIdempotenceIT {
         kubectl.succeed("annotate", "-n", ns, "deployment/steady-sshd", "example.com/note=touched");
         awaitPass(ns, before, 2);
 
-        List<OperatorRbacAuditIT.Request> writes = await().atMost(Duration.ofSeconds(30))
+        List<AuditLog.Request> writes = await().atMost(Duration.ofSeconds(30))
                 .until(() -> OperatorRbacAuditIT.readAudit(cluster.auditLog(), agent), r -> r != null).stream()
                 .filter(r -> r.userAgent().equals(agent) && ns.equals(r.namespace()) && WRITES.contains(r.verb()))
                 .toList();

@@ -88,7 +88,7 @@ class RealLeaderElectionIT {
             assertEquals(SessionPhase.Ready, session(ns, "before").getStatus().getPhase());
             // nothing of the deleted session was created after the crash, by either instance (Kubernetes' own
             // controllers still record Events named after the session's objects)
-            List<OperatorRbacAuditIT.Request> recreated = OperatorRbacAuditIT.completedRequests(cluster.auditLog())
+            List<AuditLog.Request> recreated = OperatorRbacAuditIT.completedRequests(cluster.auditLog())
                     .stream().filter(r -> r.userAgent().startsWith(RealCluster.OPERATOR_USER_AGENT))
                     .filter(r -> ns.equals(r.namespace()) && "create".equals(r.verb()))
                     .filter(r -> r.name().startsWith("doomed-")).filter(r -> Instant.parse(r.time()).isAfter(crash)).toList();
@@ -118,7 +118,7 @@ class RealLeaderElectionIT {
     }
 
     /** Completed requests only: writes complete at once, the instances' watches stay open while they run. */
-    private static List<OperatorRbacAuditIT.Request> requestsOf(String instance, String ns, Set<String> verbs)
+    private static List<AuditLog.Request> requestsOf(String instance, String ns, Set<String> verbs)
             throws java.io.IOException {
         String agent = RealCluster.OPERATOR_USER_AGENT + instance;
         return OperatorRbacAuditIT.completedRequests(cluster.auditLog()).stream().filter(r -> agent.equals(r.userAgent()) && ns.equals(r.namespace()))

@@ -88,9 +88,9 @@ class RealWatchedNamespacesIT {
         kubectl.succeed("delete", "-n", watched, "ts/here", "--timeout=60s");
         assertNothingLeft(watched, "here");
 
-        List<OperatorRbacAuditIT.Request> requests = OperatorRbacAuditIT.completedRequests(cluster.auditLog()).stream()
+        List<AuditLog.Request> requests = OperatorRbacAuditIT.completedRequests(cluster.auditLog()).stream()
                 .filter(r -> agent.equals(r.userAgent())).toList();
-        List<OperatorRbacAuditIT.Request> refused = requests.stream().filter(r -> r.code() == 403).toList();
+        List<AuditLog.Request> refused = requests.stream().filter(r -> r.code() == 403).toList();
         assertEquals(List.of(), refused, "requests the namespaced Roles do not allow");
         long outside = requests.stream().filter(r -> other.equals(r.namespace())).count();
         assertEquals(0, outside, "requests into a namespace that is not watched");
