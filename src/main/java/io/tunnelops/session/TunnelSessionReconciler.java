@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -48,6 +49,7 @@ import io.tunnelops.api.v1alpha1.ShellStatus;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.api.v1alpha1.TunnelSessionStatus;
+import io.tunnelops.operator.CacheWithoutManagedFields;
 import io.tunnelops.policy.DenialReason;
 import io.tunnelops.policy.PolicyDecision;
 import io.tunnelops.policy.PolicyEvaluator;
@@ -67,7 +69,7 @@ import io.tunnelops.ssh.SshdLayout;
  * timeout or a closed connection; an ended session is kept for the retention period, then deleted. Every deadline
  * is computed from timestamps stored in the API, so a restarted operator finds them intact.
  */
-@ControllerConfiguration(name = "tunnelsession")
+@ControllerConfiguration(name = "tunnelsession", informer = @Informer(itemStore = CacheWithoutManagedFields.class))
 @Workflow(explicitInvocation = true, dependents = {
         @Dependent(name = SshdService.NAME, type = SshdService.class),
         @Dependent(name = CredentialsSecret.NAME, type = CredentialsSecret.class, dependsOn = SshdService.NAME),
@@ -119,8 +121,11 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         transitions.countFrom(() -> context.getPrimaryCache().list()); // the sessions gauge reads the cache, not the API
         // A session waiting for its target Service (or whose Service changed) is re-checked when that Service changes.
         context.getPrimaryCache().addIndexer(TARGET_INDEX, session -> targetServiceKey(session).map(List::of).orElse(List.of()));
+        // Users' Services only: the sshd Services are the workflow's, and no session tunnels to another's sshd.
         var targets = InformerEventSourceConfiguration.from(Service.class, TunnelSession.class)
                 .withName(TARGET_SERVICES)
+                .withLabelSelector(SessionLabels.NOT_OWNED_SELECTOR)
+                .withItemStore(new CacheWithoutManagedFields<>())
                 .withSecondaryToPrimaryMapper(service -> context.getPrimaryCache()
                         .byIndex(TARGET_INDEX, service.getMetadata().getNamespace() + "/" + service.getMetadata().getName())
                         .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
@@ -129,6 +134,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         var pods = InformerEventSourceConfiguration.from(Pod.class, TunnelSession.class)
                 .withName(SSHD_PODS)
                 .withLabelSelector(SessionLabels.OWNED_SELECTOR)
+                .withItemStore(new CacheWithoutManagedFields<>())
                 .withSecondaryToPrimaryMapper(pod -> {
                     String name = pod.getMetadata().getLabels() == null ? null
                             : pod.getMetadata().getLabels().get(SessionLabels.SESSION);
@@ -139,6 +145,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         // A policy change re-evaluates every session of its namespace.
         var policies = InformerEventSourceConfiguration.from(TunnelPolicy.class, TunnelSession.class)
                 .withName(POLICIES)
+                .withItemStore(new CacheWithoutManagedFields<>())
                 .withSecondaryToPrimaryMapper(policy -> context.getPrimaryCache()
                         .list(policy.getMetadata().getNamespace()).map(ResourceID::fromResource)
                         .collect(Collectors.toSet()))

@@ -393,6 +393,19 @@ class TunnelSessionReconcilerTest {
     }
 
     @Test
+    void anotherSessionsSshdServiceIsNoTarget() {
+        client.resource(targetService(ns, "postgres", 5432)).create();
+        client.resource(session(ns, "first").toService("postgres", 5432).build()).create();
+        await().until(() -> client.services().inNamespace(ns).withName("first-sshd").get() != null);
+
+        // the target-services informer leaves the operator's own Services out: a tunnel to a tunnel is refused
+        client.resource(session(ns, "second").toService("first-sshd", 2222).build()).create();
+        TunnelSession failed = mock.awaitPhase("second", SessionPhase.Failed);
+        assertEquals("TargetServiceNotFound", ready(failed).getReason());
+        mock.assertNothingProvisioned("second");
+    }
+
+    @Test
     void badInputFailsWithAMessageThatSaysWhatToFixAndOtherSessionsAreUnaffected() {
         client.resource(targetService(ns, "postgres", 5432)).create();
         client.resource(session(ns, "wrong-port").toService("postgres", 5433).build()).create();

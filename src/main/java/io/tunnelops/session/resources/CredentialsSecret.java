@@ -15,6 +15,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.tunnelops.api.v1alpha1.Endpoint;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.operator.CacheWithoutManagedFields;
 import io.tunnelops.session.SessionEndpoints;
 import io.tunnelops.session.SessionPlan;
 import io.tunnelops.ssh.AuthorizedKey;
@@ -30,7 +31,7 @@ import io.tunnelops.ssh.TunnelSshdConfig;
  * sshd_config and authorized_keys the sshd mounts, and the known_hosts line and ssh_config snippet users need.
  * Keys are generated once: every later pass reuses the ones already stored.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR, itemStore = CacheWithoutManagedFields.class))
 public class CredentialsSecret extends CRUDKubernetesDependentResource<Secret, TunnelSession> {
 
     public static final String NAME = "credentials-secret";

@@ -16,6 +16,8 @@ public final class SessionLabels {
     public static final String SSHD = "sshd";
     /** Selects only what this operator owns: the informers of owned resources watch nothing else. */
     public static final String OWNED_SELECTOR = MANAGED_BY + "=" + OPERATOR;
+    /** Everything else: what users own. */
+    public static final String NOT_OWNED_SELECTOR = MANAGED_BY + "!=" + OPERATOR;
     /** Hash of what the sshd reads at start; a change rolls the pod. */
     public static final String CONFIG_HASH = "tunnelops.io/config-hash";
 

@@ -35,6 +35,7 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.operator.CacheWithoutManagedFields;
 import io.tunnelops.session.SessionPlan;
 import io.tunnelops.session.ShellSource;
 import io.tunnelops.ssh.SshdLayout;
@@ -44,7 +45,7 @@ import io.tunnelops.ssh.SshdLayout;
  * read-only root filesystem, RuntimeDefault seccomp, no service account token. It mounts only what sshd needs
  * from the credentials Secret (never the client private key). In Shell mode the sshd runs inside the app's image.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR, itemStore = CacheWithoutManagedFields.class))
 public class SshdDeployment extends CRUDKubernetesDependentResource<Deployment, TunnelSession> {
 
     public static final String NAME = "sshd-deployment";

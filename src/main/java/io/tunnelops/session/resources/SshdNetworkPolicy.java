@@ -18,6 +18,7 @@ import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernetesDependentResource;
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.operator.CacheWithoutManagedFields;
 import io.tunnelops.session.SessionPlan;
 import io.tunnelops.ssh.SshdLayout;
 
@@ -25,7 +26,7 @@ import io.tunnelops.ssh.SshdLayout;
  * Default deny around the sshd pod: ingress only to the sshd port (from access.sourceRanges when given), egress
  * only to the target's ports (a shell: to the destinations its policy lists) and to cluster DNS.
  */
-@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR, itemStore = CacheWithoutManagedFields.class))
 public class SshdNetworkPolicy extends CRUDKubernetesDependentResource<NetworkPolicy, TunnelSession> {
 
     public static final String NAME = "sshd-network-policy";

@@ -9,11 +9,12 @@ import io.javaoperatorsdk.operator.processing.dependent.kubernetes.CRUDKubernete
 import io.javaoperatorsdk.operator.processing.dependent.kubernetes.KubernetesDependent;
 import io.tunnelops.api.v1alpha1.Expose;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.operator.CacheWithoutManagedFields;
 import io.tunnelops.session.SessionPlan;
 import io.tunnelops.ssh.SshdLayout;
 
 /** The Service users connect to, of the type access.expose asks for; NodePort and LoadBalancer keep client addresses. */
-@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR))
+@KubernetesDependent(informer = @Informer(labelSelector = SessionLabels.OWNED_SELECTOR, itemStore = CacheWithoutManagedFields.class))
 public class SshdService extends CRUDKubernetesDependentResource<Service, TunnelSession> {
 
     public static final String NAME = "sshd-service";
