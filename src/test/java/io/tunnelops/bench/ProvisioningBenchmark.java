@@ -27,7 +27,8 @@ import io.tunnelops.cluster.RealCluster;
  * Provisioning on a real API server, the operator side by side with the limit: for each size N, first the
  * {@link MinimalWrites limit} (a plain client doing the minimal writes per session), then the operator on the same
  * {@link SessionMix mix} in fresh namespaces, watched by a {@link ReadyWatcher}; then the API cost from the audit
- * log, the operator's memory, and a restart of the operator with nothing changed (writes counted: the target is 0).
+ * log, the operator's memory, a restart of the operator with nothing changed (writes counted: the target is 0), and
+ * the {@link ExpiryPrecision precision} of an expiry shared by every session.
  * One cluster for the whole run ({@link RealCluster#withLightNode}), stopped at the end.
  * <p>
  * Settings (system properties): {@code bench.sizes} (default 100; e.g. 100,1000), {@code bench.concurrency} (default
@@ -108,7 +109,7 @@ public final class ProvisioningBenchmark {
     record SizeResult(int sessions, MinimalWrites.Result limit, ApiCost limitCost, Duration operatorElapsed,
             Percentiles clientMillis, Percentiles apiSeconds, Percentiles operatorMillis, long reconcilePasses,
             ApiCost operatorCost, OperatorFootprint footprint, ReconcileTime reconcileTime, ApiCost resyncCost,
-            long resyncSessions) {
+            long resyncSessions, ExpiryPrecision.Result expiry) {
 
         double operatorPerSecond() {
             return sessions / (operatorElapsed.toNanos() / 1e9);
@@ -164,12 +165,23 @@ public final class ProvisioningBenchmark {
         long resynced = awaitQuiet(log, restartMark, namespaces, n);
         ApiCost resyncCost = ApiCost.of(cluster.auditLog(), resyncAgent, ApiCost.forSessionsIn(namespaces));
 
+        // every session expires in the same second; time to change all ttls first (the users' patches, 50 at a time)
+        ExpiryPrecision.Result expiry;
+        try (KubernetesClient users = users()) {
+            List<TunnelSession> live = admin.resources(TunnelSession.class).inAnyNamespace()
+                    .withLabel(SessionMix.RUN_LABEL, mix.run()).list().getItems();
+            expiry = ExpiryPrecision.measure(admin, users, mix.run(), live, concurrency,
+                    Duration.ofSeconds(30).plusMillis(20L * n));
+        }
+        System.out.printf("N=%d: expiry %s%n", n, expiry);
+
         mix.delete(admin, Duration.ofMinutes(15)); // while the operator runs: it removes its finalizers
         cluster.stopOperator();
         return new SizeResult(n, limit, limitCost, elapsed,
                 Percentiles.of(ready.stream().map(ReadyWatcher.Readiness::clientMillis).toList()),
                 Percentiles.of(ready.stream().map(ReadyWatcher.Readiness::apiSeconds).toList()),
-                Percentiles.of(operatorSide), passes, operatorCost, footprint, reconcileTime, resyncCost, resynced);
+                Percentiles.of(operatorSide), passes, operatorCost, footprint, reconcileTime, resyncCost, resynced,
+                expiry);
     }
 
     /** The users' creates, {@link #concurrency} at a time, as fast as the API server takes them. */

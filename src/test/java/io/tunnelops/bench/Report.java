@@ -35,6 +35,19 @@ final class Report {
 
                 """);
 
+        out.append("### Expiry precision\n\n");
+        out.append("| N | ttls changed in (s) | lateness, Expired seen − expiresAt (ms) | ended early | ended otherwise |\n");
+        out.append("|---|---:|---|---:|---:|\n");
+        for (var r : results) {
+            out.append("| %d | %.1f | %s | %d | %d |%n".formatted(r.sessions(), r.expiry().setUp().toMillis() / 1000.0,
+                    r.expiry().latenessMillis(), r.expiry().early(), r.expiry().otherEnds()));
+        }
+        out.append("""
+
+                Every session of the run gets, by a merge patch of spec.ttl, the ttl that makes it expire at one instant; \
+                lateness is when a watcher first sees it Expired minus its status.expiresAt (p50 / p95 / p99 (max)).
+
+                """);
         out.append("### Key generation\n\n").append(keys).append(" (the benchmark's JVM, before the cluster starts)\n\n");
         out.append("### API requests per session (audit log: objects in the run's namespaces, and named cluster-scoped ones)\n\n");
         for (var r : results) {
