@@ -3,6 +3,11 @@ package io.tunnelops.session;
 import java.time.Clock;
 import java.time.temporal.ChronoUnit;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.PreDestroy;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -17,12 +22,24 @@ import io.tunnelops.api.v1alpha1.TunnelSession;
 /**
  * Kubernetes Events on a TunnelSession, for `kubectl describe` and audit: emitted only on transitions, so a
  * reconcile that changes nothing emits nothing. Messages never carry secret material.
+ * <p>
+ * Recorded in the background, in order, on one thread: an event is worth a try, but never a round trip in the
+ * reconcile that made the transition (the status write a user waits for would come after it). A backlog beyond
+ * {@value #BACKLOG} events, which only a storm of transitions on a saturated API server builds, is dropped.
  */
 @ApplicationScoped
 public class SessionEvents {
 
     private static final Logger LOG = Logger.getLogger(SessionEvents.class);
     static final String COMPONENT = "tunnel-operator";
+    static final int BACKLOG = 10_000;
+
+    private final ThreadPoolExecutor recorder = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(BACKLOG), task -> {
+                Thread thread = new Thread(task, "session-events");
+                thread.setDaemon(true);
+                return thread;
+            }, (task, executor) -> LOG.debug("event backlog full: an event was dropped"));
 
     @Inject
     KubernetesClient client;
@@ -51,11 +68,20 @@ public class SessionEvents {
                 .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
                 .withNewSource().withComponent(COMPONENT).endSource()
                 .build();
-        try {
-            client.v1().events().inNamespace(meta.getNamespace()).resource(event).create();
-        } catch (KubernetesClientException e) {
-            // an event is worth a try, never a failed reconcile
-            LOG.debugf("could not record event %s on %s/%s: %s", reason, meta.getNamespace(), meta.getName(), e.getMessage());
-        }
+        recorder.execute(() -> {
+            try {
+                client.v1().events().inNamespace(meta.getNamespace()).resource(event).create();
+            } catch (KubernetesClientException e) {
+                LOG.debugf("could not record event %s on %s/%s: %s", reason, meta.getNamespace(), meta.getName(),
+                        e.getMessage());
+            }
+        });
+    }
+
+    /** Events of the last transitions still get their chance when the operator stops. */
+    @PreDestroy
+    void flush() throws InterruptedException {
+        recorder.shutdown();
+        recorder.awaitTermination(2, TimeUnit.SECONDS);
     }
 }

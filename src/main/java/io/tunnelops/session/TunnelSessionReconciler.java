@@ -274,7 +274,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
                 .or(() -> ReadyCondition.find(previous.getConditions())
                         .filter(c -> SSHD_CANNOT_START.equals(c.getReason())).map(c -> c.getMessage()))
                 .orElse("the sshd Deployment " + SessionLabels.sshdName(session) + " has no available replica");
-        removeOwnedResources(context);
+        OwnedResourceRemoval.removeAll(context);
         status.setPhase(SessionPhase.Failed);
         // final, like an end: kept for the retention period, never provisioned again
         status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
@@ -287,7 +287,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     private UpdateControl<TunnelSession> failed(TunnelSession session, TunnelSessionStatus previous,
             TunnelSessionStatus status, InvalidSessionException invalid, Context<TunnelSession> context, Instant now) {
-        removeOwnedResources(context);
+        OwnedResourceRemoval.removeAll(context);
         status.setPhase(SessionPhase.Failed);
         status.setConditions(ReadyCondition.set(previous.getConditions(), false, invalid.reason(), invalid.getMessage(),
                 session.getMetadata().getGeneration(), now));
@@ -297,7 +297,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     /** Nothing is provisioned for a denied session, and a live one that a policy change no longer allows ends. */
     private UpdateControl<TunnelSession> deny(TunnelSession session, TunnelSessionStatus previous,
             TunnelSessionStatus status, PolicyDecision decision, Context<TunnelSession> context, Instant now) {
-        removeOwnedResources(context);
+        OwnedResourceRemoval.removeAll(context);
         status.setPhase(SessionPhase.Denied);
         status.setEndReason(EndReason.Denied);
         status.setEndedAt(now.truncatedTo(ChronoUnit.SECONDS).toString());
@@ -385,7 +385,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     /** Ends a live session: its sshd, Service, Secret and NetworkPolicy go at once; the session stays for retention. */
     private UpdateControl<TunnelSession> end(TunnelSession session, TunnelSessionStatus previous,
             TunnelSessionStatus status, EndReason reason, String message, Context<TunnelSession> context, Instant now) {
-        removeOwnedResources(context);
+        OwnedResourceRemoval.removeAll(context);
         status.setTarget(previous.getTarget());
         status.setShell(previous.getShell());
         status.setPhase(reason == EndReason.Expired ? SessionPhase.Expired : SessionPhase.Ended);
@@ -399,7 +399,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     /** An ended session: make sure nothing it owned is left, and delete it once its retention is over. */
     private UpdateControl<TunnelSession> retain(TunnelSession session, TunnelSessionStatus status,
             Context<TunnelSession> context, Instant now) {
-        removeOwnedResources(context);
+        OwnedResourceRemoval.removeAll(context);
         Instant deleteAt = Instant.parse(status.getEndedAt()).plus(settings.retention());
         if (now.isBefore(deleteAt)) {
             return UpdateControl.<TunnelSession>noUpdate().rescheduleAfter(Duration.between(now, deleteAt).toMillis());
@@ -507,7 +507,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
             // may create it again
             LOG.infof("TunnelSession %s/%s no longer exists; removing what this pass created",
                     session.getMetadata().getNamespace(), session.getMetadata().getName());
-            removeOwnedResources(context);
+            OwnedResourceRemoval.removeAll(context);
             return ErrorStatusUpdateControl.<TunnelSession>noStatusUpdate().withNoRetry();
         }
         LOG.warnf("TunnelSession %s/%s: reconcile failed: %s", session.getMetadata().getNamespace(),
@@ -548,22 +548,13 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     @Override
     public DeleteControl cleanup(TunnelSession session, Context<TunnelSession> context) {
         // Delete explicitly: garbage collection by ownerReference may lag, and nothing may outlive its session.
-        removeOwnedResources(context);
+        OwnedResourceRemoval.removeAll(context);
         if (session.getStatus() == null || session.getStatus().getEndedAt() == null) {
             events.normal(session, "Ended", "Deleted: the session was deleted; its sshd, Service, Secret and "
                     + "NetworkPolicy are removed");
             transitions.deleted(session);
         }
         return DeleteControl.defaultDelete();
-    }
-
-    /** Deletes what the session owns, touching the API server only for objects that exist. */
-    private static void removeOwnedResources(Context<TunnelSession> context) {
-        var client = context.getClient();
-        context.getSecondaryResources(Deployment.class).forEach(r -> client.resource(r).delete());
-        context.getSecondaryResource(Service.class, SshdService.NAME).ifPresent(r -> client.resource(r).delete());
-        context.getSecondaryResources(NetworkPolicy.class).forEach(r -> client.resource(r).delete());
-        context.getSecondaryResources(Secret.class).forEach(r -> client.resource(r).delete());
     }
 
     /**

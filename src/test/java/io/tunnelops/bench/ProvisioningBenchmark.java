@@ -109,7 +109,8 @@ public final class ProvisioningBenchmark {
     record SizeResult(int sessions, MinimalWrites.Result limit, ApiCost limitCost, Duration operatorElapsed,
             Percentiles clientMillis, Percentiles apiSeconds, Percentiles operatorMillis, long reconcilePasses,
             ApiCost operatorCost, OperatorFootprint footprint, ReconcileTime reconcileTime, ApiCost resyncCost,
-            long resyncSessions, ExpiryPrecision.Result expiry) {
+            long resyncSessions, ExpiryPrecision.Result expiry, Percentiles operatorPartMillis,
+            Percentiles kubernetesPartMillis) {
 
         double operatorPerSecond() {
             return sessions / (operatorElapsed.toNanos() / 1e9);
@@ -144,6 +145,7 @@ public final class ProvisioningBenchmark {
             createAll(users, mix, n, watcher);
             ready = watcher.awaitReady(n, Duration.ofSeconds(120 + n / 5));
         }
+        List<ReadyWatcher.Readiness> split = ready.stream().filter(ReadyWatcher.Readiness::split).toList();
         long first = ready.stream().mapToLong(ReadyWatcher.Readiness::createdMillis).min().orElseThrow();
         long last = ready.stream().mapToLong(ReadyWatcher.Readiness::readySeenMillis).max().orElseThrow();
         Duration elapsed = Duration.ofMillis(last - first);
@@ -181,7 +183,8 @@ public final class ProvisioningBenchmark {
                 Percentiles.of(ready.stream().map(ReadyWatcher.Readiness::clientMillis).toList()),
                 Percentiles.of(ready.stream().map(ReadyWatcher.Readiness::apiSeconds).toList()),
                 Percentiles.of(operatorSide), passes, operatorCost, footprint, reconcileTime, resyncCost, resynced,
-                expiry);
+                expiry, Percentiles.of(split.stream().map(ReadyWatcher.Readiness::operatorMillis).toList()),
+                Percentiles.of(split.stream().map(ReadyWatcher.Readiness::kubernetesMillis).toList()));
     }
 
     /** The users' creates, {@link #concurrency} at a time, as fast as the API server takes them. */

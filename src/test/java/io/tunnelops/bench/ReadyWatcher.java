@@ -9,24 +9,48 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.ReadyCondition;
+import io.tunnelops.session.resources.SessionLabels;
 
 /**
  * Watches the sessions of one run as a user's {@code kubectl wait} would, and notes when each first shows
  * {@code Ready=True}: by this machine's clock (milliseconds, from just before the create request), and by the API's
  * own timestamps ({@code creationTimestamp} to the Ready condition's {@code lastTransitionTime}, whole seconds).
+ * It also watches the sessions' sshd Deployments, to split that time into the operator's part and Kubernetes' part.
  */
 final class ReadyWatcher implements AutoCloseable {
 
-    /** One session from its create request to the first Ready=True seen. */
-    record Readiness(long createdMillis, long readySeenMillis, Instant creationTimestamp, Instant readyTransition) {
+    /**
+     * One session from its create request to the first Ready=True seen; between them, when its sshd Deployment was
+     * first seen and first seen with an available replica (-1 if never seen).
+     */
+    record Readiness(long createdMillis, long readySeenMillis, Instant creationTimestamp, Instant readyTransition,
+            long sshdSeenMillis, long sshdAvailableMillis) {
 
         long clientMillis() {
             return readySeenMillis - createdMillis;
+        }
+
+        /**
+         * The operator's part: from the create to its sshd Deployment (the finalizer, the Service, the Secret and the
+         * Deployment written), and from that Deployment's first available replica to Ready in the status.
+         */
+        long operatorMillis() {
+            return (sshdSeenMillis - createdMillis) + (readySeenMillis - sshdAvailableMillis);
+        }
+
+        /** Kubernetes' part: the Deployment's, ReplicaSet's and scheduler's controllers, and the node. */
+        long kubernetesMillis() {
+            return sshdAvailableMillis - sshdSeenMillis;
+        }
+
+        boolean split() {
+            return sshdSeenMillis >= 0 && sshdAvailableMillis >= sshdSeenMillis;
         }
 
         long apiSeconds() {
@@ -37,7 +61,10 @@ final class ReadyWatcher implements AutoCloseable {
     private final Map<String, Long> created = new ConcurrentHashMap<>();
     private final Map<String, Readiness> ready = new ConcurrentHashMap<>();
     private final Map<String, TunnelSession> last = new ConcurrentHashMap<>();
+    private final Map<String, Long> sshdSeen = new ConcurrentHashMap<>();
+    private final Map<String, Long> sshdAvailable = new ConcurrentHashMap<>();
     private final SharedIndexInformer<TunnelSession> informer;
+    private final SharedIndexInformer<Deployment> deployments;
 
     ReadyWatcher(KubernetesClient admin, String run) {
         informer = admin.resources(TunnelSession.class).inAnyNamespace().withLabel(SessionMix.RUN_LABEL, run)
@@ -57,6 +84,36 @@ final class ReadyWatcher implements AutoCloseable {
                         // a run's sessions are deleted only after it is measured
                     }
                 });
+        deployments = admin.apps().deployments().inAnyNamespace()
+                .withLabel(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR).inform(new ResourceEventHandler<>() {
+                    @Override
+                    public void onAdd(Deployment sshd) {
+                        seen(sshd);
+                    }
+
+                    @Override
+                    public void onUpdate(Deployment before, Deployment sshd) {
+                        seen(sshd);
+                    }
+
+                    @Override
+                    public void onDelete(Deployment sshd, boolean deletedFinalStateUnknown) {
+                    }
+                });
+    }
+
+    private void seen(Deployment sshd) {
+        long now = System.currentTimeMillis();
+        String session = sshd.getMetadata().getLabels().get(SessionLabels.SESSION);
+        if (session == null) {
+            return;
+        }
+        String key = sshd.getMetadata().getNamespace() + "/" + session;
+        sshdSeen.putIfAbsent(key, now);
+        Integer available = sshd.getStatus() == null ? null : sshd.getStatus().getAvailableReplicas();
+        if (available != null && available > 0) {
+            sshdAvailable.putIfAbsent(key, now);
+        }
     }
 
     /** Called just before the session's create request. */
@@ -74,7 +131,7 @@ final class ReadyWatcher implements AutoCloseable {
         ReadyCondition.find(session.getStatus().getConditions()).filter(c -> "True".equals(c.getStatus()))
                 .ifPresent(c -> ready.put(key, new Readiness(created.getOrDefault(key, now), now,
                         Instant.parse(session.getMetadata().getCreationTimestamp()),
-                        Instant.parse(c.getLastTransitionTime()))));
+                        Instant.parse(c.getLastTransitionTime()), -1, -1)));
     }
 
     /**
@@ -90,7 +147,12 @@ final class ReadyWatcher implements AutoCloseable {
             }
             Thread.sleep(100);
         }
-        return List.copyOf(ready.values());
+        // the Deployment's watch may deliver after the session's: its times are joined in at the end
+        return ready.entrySet().stream().map(e -> {
+            Readiness r = e.getValue();
+            return new Readiness(r.createdMillis(), r.readySeenMillis(), r.creationTimestamp(), r.readyTransition(),
+                    sshdSeen.getOrDefault(e.getKey(), -1L), sshdAvailable.getOrDefault(e.getKey(), -1L));
+        }).toList();
     }
 
     private Map<String, Long> phases() {
@@ -118,5 +180,6 @@ final class ReadyWatcher implements AutoCloseable {
     @Override
     public void close() {
         informer.stop();
+        deployments.stop();
     }
 }

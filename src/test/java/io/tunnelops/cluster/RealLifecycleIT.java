@@ -245,9 +245,9 @@ class RealLifecycleIT {
                     + "start: pod noimage-sshd-"), timedOut.getMessage());
             assertTrue(timedOut.getMessage().contains("ErrImagePull: image " + missing), timedOut.getMessage());
             assertNothingLeft(ns, "noimage");
-            assertTrue(admin.v1().events().inNamespace(ns).list().getItems().stream()
-                    .anyMatch(e -> "Warning".equals(e.getType()) && "SshdStartTimeout".equals(e.getReason())),
-                    "a Warning event SshdStartTimeout");
+            await("a Warning event SshdStartTimeout").atMost(10, TimeUnit.SECONDS)
+                    .until(() -> admin.v1().events().inNamespace(ns).list().getItems().stream()
+                            .anyMatch(e -> "Warning".equals(e.getType()) && "SshdStartTimeout".equals(e.getReason())));
         } finally {
             cluster.restartOperator(Map.of());
         }

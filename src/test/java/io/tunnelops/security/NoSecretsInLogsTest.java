@@ -133,6 +133,9 @@ class NoSecretsInLogsTest {
             await().atMost(10, TimeUnit.SECONDS).until(() -> client.resources(TunnelSession.class).inNamespace(ns).list()
                     .getItems().isEmpty());
             await().atMost(10, TimeUnit.SECONDS).until(() -> client.secrets().inNamespace(ns).list().getItems().isEmpty());
+            // the three deletions' Ended events are recorded in the background
+            await().atMost(10, TimeUnit.SECONDS).until(() -> client.v1().events().inNamespace(ns).list().getItems()
+                    .stream().filter(e -> "Ended".equals(e.getReason())).count() == 3);
             client.v1().events().inNamespace(ns).list().getItems().forEach(e -> eventMessages.add(
                     "event " + e.getReason() + ": " + e.getMessage()));
         } finally {
