@@ -109,6 +109,9 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     @Inject
     SessionTransitions transitions;
 
+    /** Sessions whose namespace is being deleted: the API server refuses to create anything there. */
+    private final TerminatingNamespace terminating = new TerminatingNamespace();
+
     /** Reconciliations run so far; lets tests prove a pass happened when they assert it wrote nothing. */
     private final AtomicLong reconciliations = new AtomicLong();
 
@@ -159,6 +162,12 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         long pass = reconciliations.incrementAndGet();
         LOG.debugf("reconciling TunnelSession %s/%s (pass %d)", session.getMetadata().getNamespace(),
                 session.getMetadata().getName(), pass);
+        if (terminating.holds(session)) {
+            // its objects are being deleted with the namespace: provisioning them again could only be refused
+            LOG.debugf("TunnelSession %s/%s: its namespace is being deleted, nothing to do", session.getMetadata()
+                    .getNamespace(), session.getMetadata().getName());
+            return UpdateControl.noUpdate();
+        }
         Instant now = clock.instant();
         TunnelSessionStatus previous = session.getStatus() == null ? new TunnelSessionStatus() : session.getStatus();
         if (previous.getEndedAt() != null) {
@@ -502,6 +511,13 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     @Override
     public ErrorStatusUpdateControl<TunnelSession> updateErrorStatus(TunnelSession session, Context<TunnelSession> context,
             Exception e) {
+        if (TerminatingNamespace.refused(e)) {
+            // the namespace controller deletes the session too; a retry or a status write would change nothing
+            LOG.infof("TunnelSession %s/%s: its namespace is being deleted; the session is not provisioned again",
+                    session.getMetadata().getNamespace(), session.getMetadata().getName());
+            terminating.remember(session);
+            return ErrorStatusUpdateControl.<TunnelSession>noStatusUpdate().withNoRetry();
+        }
         if (isGone(session, context, e)) {
             // deleted while this pass ran, from a cache that still held it: what the pass created must go, and no retry
             // may create it again
@@ -549,9 +565,12 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     public DeleteControl cleanup(TunnelSession session, Context<TunnelSession> context) {
         // Delete explicitly: garbage collection by ownerReference may lag, and nothing may outlive its session.
         OwnedResourceRemoval.removeAll(context);
+        boolean namespaceTerminating = terminating.forget(session);
         if (session.getStatus() == null || session.getStatus().getEndedAt() == null) {
-            events.normal(session, "Ended", "Deleted: the session was deleted; its sshd, Service, Secret and "
-                    + "NetworkPolicy are removed");
+            if (!namespaceTerminating) { // an Event would be refused there
+                events.normal(session, "Ended", "Deleted: the session was deleted; its sshd, Service, Secret and "
+                        + "NetworkPolicy are removed");
+            }
             transitions.deleted(session);
         }
         return DeleteControl.defaultDelete();

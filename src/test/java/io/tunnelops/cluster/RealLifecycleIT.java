@@ -6,6 +6,7 @@ import static io.tunnelops.cluster.ClusterFixtures.secretItems;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -17,13 +18,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.StatusCause;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.PolicyTarget;
 import io.tunnelops.api.v1alpha1.SessionPhase;
@@ -31,6 +38,7 @@ import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelPolicySpec;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.e2e.SessionUser;
+import io.tunnelops.session.resources.SessionLabels;
 import io.tunnelops.testing.Kubectl;
 
 /**
@@ -39,9 +47,15 @@ import io.tunnelops.testing.Kubectl;
  * collection by ownerReference with the operator stopped, and a crash of the operator in the middle of provisioning.
  * An sshd image that cannot be pulled is reported in the Ready condition and fails the session after the start timeout.
  * After each, nothing of the session is left: no Deployment, ReplicaSet, Pod, Service, EndpointSlice, Secret,
- * NetworkPolicy or sshd process.
+ * NetworkPolicy or sshd process. A namespace deleted with live sessions goes, and the operator does not provision them
+ * again there.
  */
 class RealLifecycleIT {
+
+    /** The namespace controller's passes (it re-checks every few seconds) and the operator's cleanup of each session. */
+    static final Duration NAMESPACE_GONE_BOUND = Duration.ofSeconds(60);
+    /** JOSDK's default retry of a failed pass: 4 retries after 2, 3, 4.5 and 6.75 s, and some margin. */
+    static final Duration RETRIES_SPAN = Duration.ofSeconds(25);
 
     static RealCluster cluster;
     static Kubectl kubectl;
@@ -253,7 +267,76 @@ class RealLifecycleIT {
         }
     }
 
+    @Test
+    void deletingANamespaceWithReadySessionsEndsThemWithoutProvisioningThemAgain() throws Exception {
+        String ns = cluster.namespace("nsgone");
+        echoTarget(ns, "postgres", 5432);
+        List<String> names = List.of("a", "b", "c", "d");
+        for (String name : names) {
+            apply(ns, session(name, "ttl: 1h"));
+        }
+        for (String name : names) {
+            ready(ns, name);
+        }
+        // The namespace controller deletes pods first, then every other kind in a random order: when the sessions'
+        // objects go before the sessions (as in the N = 1000 benchmark), the operator sees them gone. A pod that no
+        // node runs, held by a finalizer of the test's, keeps the namespace terminating with its sessions alive while
+        // the test deletes their objects as the controller would.
+        admin.resource(heldPod(ns)).create();
+        Instant deleted = Instant.now();
+        kubectl.succeed("delete", "namespace", ns, "--wait=false");
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> "Terminating".equals(admin.namespaces().withName(ns).get()
+                    .getStatus().getPhase()));
+            // what the operator is told when it creates there (checked on the real API server, not assumed)
+            KubernetesClientException refusal = assertThrows(KubernetesClientException.class, () -> admin.configMaps()
+                    .inNamespace(ns).resource(new ConfigMapBuilder().withNewMetadata().withName("probe").endMetadata()
+                            .build()).create());
+            assertEquals(403, refusal.getCode());
+            assertEquals(List.of("NamespaceTerminating"), refusal.getStatus().getDetails().getCauses().stream()
+                    .map(StatusCause::getReason).toList(), refusal.getStatus().toString());
+            kubectl.succeed("delete", "-n", ns, "deployments,services,secrets,networkpolicies",
+                    "-l", SessionLabels.OWNED_SELECTOR, "--wait=false");
+            // longer than the operator's retries of a failed pass (JOSDK's default: 5 attempts, 2 s apart, times 1.5)
+            await().pollDelay(RETRIES_SPAN).atMost(RETRIES_SPAN.plusSeconds(5)).until(() -> true);
+        } finally {
+            kubectl.succeed("patch", "-n", ns, "pod/held", "--type", "merge", "-p",
+                    "{\"metadata\":{\"finalizers\":null}}");
+        }
+        await().atMost(NAMESPACE_GONE_BOUND).pollInterval(Duration.ofMillis(250))
+                .until(() -> admin.namespaces().withName(ns).get() == null);
+        Duration gone = Duration.between(deleted, Instant.now());
+
+        // what the operator tried to create there once its objects were deleted: refused, the namespace terminates
+        List<AuditLog.Request> refused = OperatorRbacAuditIT.completedRequests(cluster.auditLog()).stream()
+                .filter(r -> r.userAgent().startsWith(RealCluster.OPERATOR_USER_AGENT) && ns.equals(r.namespace()))
+                .filter(r -> "create".equals(r.verb()) && r.code() == 403 && !"events".equals(r.resource()))
+                .toList();
+        System.out.printf("real cluster: namespace with %d Ready sessions gone %.1f s after its deletion; the operator's"
+                + " refused creates there: %d (%.2f per session)%n", names.size(), gone.toMillis() / 1e3, refused.size(),
+                refused.size() / (double) names.size());
+        refused.forEach(r -> System.out.println("  " + r));
+        // one pass of a session tries each of its objects once; a retry or a later pass that provisions again would
+        // try the same object again
+        Map<String, Long> attempts = refused.stream().collect(Collectors.groupingBy(r -> r.resource() + "/" + r.name(),
+                Collectors.counting()));
+        assertTrue(attempts.values().stream().allMatch(n -> n == 1),
+                "the same object refused more than once in the terminating namespace: " + attempts);
+    }
+
     // ---- helpers
+
+    /** A pod no node will run (its node selector matches none), kept by a finalizer until the test removes it. */
+    private static Pod heldPod(String ns) {
+        return new PodBuilder().withNewMetadata().withName("held").withNamespace(ns)
+                .withFinalizers("tunnelops.io/test-hold").endMetadata()
+                .withNewSpec().withAutomountServiceAccountToken(false).addToNodeSelector("tunnelops.io/no-such-node", "x")
+                .withNewSecurityContext().withRunAsNonRoot(true).withRunAsUser(10002L).withNewSeccompProfile()
+                .withType("RuntimeDefault").endSeccompProfile().endSecurityContext()
+                .addNewContainer().withName("held").withImage(NodeAgent.ECHO_IMAGE).withNewSecurityContext()
+                .withAllowPrivilegeEscalation(false).withNewCapabilities().withDrop("ALL").endCapabilities()
+                .endSecurityContext().endContainer().endSpec().build();
+    }
 
     private static Condition readyCondition(TunnelSession session) {
         return session.getStatus() == null ? new Condition() : session.getStatus().getConditions().stream()
