@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -23,8 +25,12 @@ import io.tunnelops.session.resources.SshdService;
  */
 final class OwnedResourceRemoval {
 
-    /** Threads for the concurrent deletes: at most three per reconcile thread, gone when idle. */
-    private static final ExecutorService DELETES = Executors.newCachedThreadPool(new DaemonThreads());
+    /**
+     * Threads for the concurrent deletes, gone when idle. Few: when all are busy (a storm of ends on a saturated API
+     * server, where more requests in flight would not end sessions sooner) the reconcile thread deletes by itself.
+     */
+    private static final ExecutorService DELETES = new ThreadPoolExecutor(0, 8, 30, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), new DaemonThreads(), new ThreadPoolExecutor.CallerRunsPolicy());
 
     private OwnedResourceRemoval() {
     }
