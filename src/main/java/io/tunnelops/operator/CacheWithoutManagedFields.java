@@ -20,6 +20,11 @@ public class CacheWithoutManagedFields<R extends HasMetadata> extends BasicItemS
         if (object.getMetadata() != null) {
             object.getMetadata().setManagedFields(null);
         }
-        return super.put(key, object);
+        return super.put(key, slim(object));
+    }
+
+    /** What is kept of an object; a subclass may keep less than the whole, when the operator reads less. */
+    protected R slim(R object) {
+        return object;
     }
 }

@@ -133,11 +133,11 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
                         .byIndex(TARGET_INDEX, service.getMetadata().getNamespace() + "/" + service.getMetadata().getName())
                         .stream().map(ResourceID::fromResource).collect(Collectors.toSet()))
                 .build();
-        // Only the operator's own pods, mapped to their session by label.
+        // Only the operator's own pods, mapped to their session by label, and only what is read of them.
         var pods = InformerEventSourceConfiguration.from(Pod.class, TunnelSession.class)
                 .withName(SSHD_PODS)
                 .withLabelSelector(SessionLabels.OWNED_SELECTOR)
-                .withItemStore(new CacheWithoutManagedFields<>())
+                .withItemStore(new SshdPodCache())
                 .withSecondaryToPrimaryMapper(pod -> {
                     String name = pod.getMetadata().getLabels() == null ? null
                             : pod.getMetadata().getLabels().get(SessionLabels.SESSION);
