@@ -114,10 +114,14 @@ class TunnelEndToEndTest {
                 + user.host(), user.session.getStatus().getSshCommand());
         assertNotEquals(ip, user.host(), "the sshd has an address of its own");
 
-        openTunnel(user, 15432);
+        openTunnel(user, 15432, "-v");
         assertEquals("SELECT 1;\n", SessionUser.roundTrip(15432, "SELECT 1;\n"));
         String big = "x".repeat(200_000);
         assertEquals(big, SessionUser.roundTrip(15432, big));
+        // the sshd offers AES-GCM only: a default client (chacha20-poly1305 first) gets it with the published command
+        List<String> ciphers = read(dir.resolve("tunnel-15432.log")).lines().filter(l -> l.contains(" cipher: "))
+                .map(l -> l.replaceFirst(".* cipher: (\\S+).*", "$1")).distinct().toList();
+        assertEquals(List.of("aes128-gcm@openssh.com"), ciphers, "the negotiated ciphers, both directions");
     }
 
     @Test
@@ -476,8 +480,11 @@ class TunnelEndToEndTest {
                 client.secrets().inNamespace(ns).withName(session + "-ssh").get()));
     }
 
-    private void openTunnel(SessionUser user, int localPort) throws IOException {
-        Process tunnel = SessionUser.start(user.publishedCommand(), dir.resolve("tunnel-" + localPort + ".log"));
+    /** The published command with the user's files (and any ssh options before its own words), in the background. */
+    private void openTunnel(SessionUser user, int localPort, String... options) throws IOException {
+        List<String> command = new ArrayList<>(user.publishedCommand());
+        command.addAll(1, List.of(options));
+        Process tunnel = SessionUser.start(command, dir.resolve("tunnel-" + localPort + ".log"));
         cleanup.add(0, () -> {
             tunnel.destroy();
             tunnel.waitFor(5, TimeUnit.SECONDS);

@@ -69,7 +69,7 @@ class SshdConfigRendererTest {
         assertEquals("2222", sshd.get("port"));
         assertEquals("ssh-ed25519", sshd.get("hostkeyalgorithms"));
         assertEquals("curve25519-sha256,curve25519-sha256@libssh.org", sshd.get("kexalgorithms"));
-        assertEquals("aes256-gcm@openssh.com,aes128-gcm@openssh.com,chacha20-poly1305@openssh.com", sshd.get("ciphers"));
+        assertEquals("aes128-gcm@openssh.com,aes256-gcm@openssh.com", sshd.get("ciphers"));
         assertEquals("hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,umac-128-etm@openssh.com", sshd.get("macs"));
         assertEquals("ssh-ed25519,sk-ssh-ed25519@openssh.com,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,"
                 + "sk-ecdsa-sha2-nistp256@openssh.com,rsa-sha2-512,rsa-sha2-256", sshd.get("pubkeyacceptedalgorithms"));
