@@ -16,15 +16,20 @@ import io.tunnelops.local.OperatorProcess;
 /**
  * The operator's memory as a platform team would size it: the heap in use right after a full GC (asked for with
  * {@code jcmd <pid> GC.run}, then read from the operator's own {@code jvm_memory_used_bytes}), its maximum, and the
- * process' resident set from {@code /proc/<pid>/status}.
+ * process' resident set from {@code /proc/<pid>/status}: now, and its peak (what a container's memory limit meets).
  */
-record OperatorFootprint(long heapAfterGcBytes, long heapMaxBytes, long rssBytes) {
+record OperatorFootprint(long heapAfterGcBytes, long heapMaxBytes, long rssBytes, long rssPeakBytes) {
 
     static OperatorFootprint measure(OperatorProcess operator) throws IOException, InterruptedException {
         jcmd(operator, ProcessBuilder.Redirect.DISCARD, "GC.run");
         List<String> metrics = scrape(operator.managementPort());
         return new OperatorFootprint(sum(metrics, "jvm_memory_used_bytes{"), sum(metrics, "jvm_memory_max_bytes{"),
-                rss(operator.pid()));
+                status(operator.pid(), "VmRSS:"), status(operator.pid(), "VmHWM:"));
+    }
+
+    /** Where the resident set goes (heap, classes, threads, code, GC, ...): the JVM's native memory tracking. */
+    static void nativeMemory(OperatorProcess operator, Path file) throws IOException, InterruptedException {
+        jcmd(operator, ProcessBuilder.Redirect.to(file.toFile()), "VM.native_memory", "summary");
     }
 
     /**
@@ -35,13 +40,14 @@ record OperatorFootprint(long heapAfterGcBytes, long heapMaxBytes, long rssBytes
         jcmd(operator, ProcessBuilder.Redirect.to(file.toFile()), "GC.class_histogram");
     }
 
-    private static void jcmd(OperatorProcess operator, ProcessBuilder.Redirect output, String command)
+    private static void jcmd(OperatorProcess operator, ProcessBuilder.Redirect output, String... command)
             throws IOException, InterruptedException {
-        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-        Process process = new ProcessBuilder(jcmd.toString(), String.valueOf(operator.pid()), command)
-                .redirectErrorStream(true).redirectOutput(output).start();
+        List<String> line = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                .toString(), String.valueOf(operator.pid())));
+        line.addAll(List.of(command));
+        Process process = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(output).start();
         if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-            throw new IllegalStateException(jcmd + " " + operator.pid() + " " + command + " failed");
+            throw new IllegalStateException(String.join(" ", line) + " failed");
         }
     }
 
@@ -59,9 +65,10 @@ record OperatorFootprint(long heapAfterGcBytes, long heapMaxBytes, long rssBytes
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).filter(v -> v > 0).sum();
     }
 
-    private static long rss(long pid) throws IOException {
+    /** A size line of /proc/<pid>/status, in bytes. */
+    private static long status(long pid, String field) throws IOException {
         return Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status")).stream()
-                .filter(l -> l.startsWith("VmRSS:")).findFirst()
+                .filter(l -> l.startsWith(field)).findFirst()
                 .map(l -> Long.parseLong(l.replaceAll("[^0-9]", "")) * 1024).orElse(-1L);
     }
 

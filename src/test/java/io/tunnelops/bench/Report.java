@@ -95,7 +95,7 @@ final class Report {
 
     private static final String HEADER = "| N | limit sessions/s | operator sessions/s | ratio | create→Ready, client (ms) "
             + "| create→Ready, API (s) | operator-side first reconcile→Ready (ms) | writes/session (operator, limit) "
-            + "| writes on restart | heap after GC | heap max | RSS |";
+            + "| writes on restart | heap after GC | heap max | RSS (peak) |";
 
     static String row(ProvisioningBenchmark.SizeResult r) {
         return "| %d | %.1f | %.1f | %.2f | %s | %s | %s | %s, %s | %d | %s | %s | %s |".formatted(r.sessions(),
@@ -103,7 +103,8 @@ final class Report {
                 r.clientMillis(), r.apiSeconds(), r.operatorMillis(), perSession(r.operatorCost().writes(), r.sessions()),
                 perSession(r.limitCost().writes(), r.sessions()), r.resyncCost().writes(),
                 OperatorFootprint.mib(r.footprint().heapAfterGcBytes()), OperatorFootprint.mib(r.footprint().heapMaxBytes()),
-                OperatorFootprint.mib(r.footprint().rssBytes()));
+                OperatorFootprint.mib(r.footprint().rssBytes()) + " (" + OperatorFootprint.mib(r.footprint().rssPeakBytes())
+                        + ")");
     }
 
     private static long count(Map<String, Long> counts, String key) {

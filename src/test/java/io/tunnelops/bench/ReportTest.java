@@ -19,7 +19,7 @@ class ReportTest {
                 new ApiCost(Map.of("create secrets", 100L, "patch tunnelops.io/tunnelsessions/status", 100L)),
                 Duration.ofSeconds(8), Percentiles.of(List.of(900L, 1200L)), Percentiles.of(List.of(1L, 2L)),
                 Percentiles.of(List.of(700L)), 300, new ApiCost(Map.of("create secrets", 100L, "get nodes", 10L)),
-                new OperatorFootprint(50L << 20, 288L << 20, 180L << 20), new ReconcileTime(300, 12.5, 80),
+                new OperatorFootprint(50L << 20, 288L << 20, 180L << 20, 200L << 20), new ReconcileTime(300, 12.5, 80),
                 new ApiCost(Map.of()), 100, new ExpiryPrecision.Result(Instant.parse("2026-11-30T18:10:00Z"),
                         Duration.ofSeconds(3), Percentiles.of(List.of(150L, 420L)), 0, 0),
                 Percentiles.of(List.of(40L)), Percentiles.of(List.of(900L)));
