@@ -4,7 +4,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -41,17 +40,18 @@ record KeyGenerationCost(int threads, Percentiles micros, double perSecond, long
         if (jvmThreads.isThreadContentionMonitoringSupported()) {
             jvmThreads.setThreadContentionMonitoringEnabled(true); // else blocked and waited times read -1
         }
-        List<Long> micros = Collections.synchronizedList(new ArrayList<>(pairs));
         AtomicLong waitMillis = new AtomicLong();
         AtomicLong waits = new AtomicLong();
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
-            List<Future<?>> done = new ArrayList<>();
+            // each thread keeps its own times: a shared synchronized list would be a lock of the benchmark's own
+            List<Future<List<Long>>> done = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
                 int share = pairs / threads + (t < pairs % threads ? 1 : 0);
                 done.add(pool.submit(() -> {
                     start.await();
+                    List<Long> micros = new ArrayList<>(share);
                     ThreadInfo before = jvmThreads.getThreadInfo(Thread.currentThread().getId());
                     for (int i = 0; i < share; i++) {
                         long begin = System.nanoTime();
@@ -63,15 +63,17 @@ record KeyGenerationCost(int threads, Percentiles micros, double perSecond, long
                             + after.getWaitedTime() - before.getWaitedTime());
                     waits.addAndGet(after.getBlockedCount() - before.getBlockedCount()
                             + after.getWaitedCount() - before.getWaitedCount());
-                    return null;
+                    return micros;
                 }));
             }
             long begin = System.nanoTime();
             start.countDown();
-            for (Future<?> f : done) {
-                f.get();
+            List<Long> micros = new ArrayList<>(pairs);
+            for (Future<List<Long>> f : done) {
+                micros.addAll(f.get());
             }
-            return new KeyGenerationCost(threads, Percentiles.of(micros), pairs / ((System.nanoTime() - begin) / 1e9),
+            double perSecond = pairs / ((System.nanoTime() - begin) / 1e9);
+            return new KeyGenerationCost(threads, Percentiles.of(micros), perSecond,
                     waitMillis.get(), waits.get());
         } catch (Exception e) {
             throw new IllegalStateException("key generation failed", e);
