@@ -79,8 +79,7 @@ public final class DataPathBenchmark {
                     transfers.runs("direct", "direct over loopback (to the sink's address)"),
                     transfers.runs("published", "`ssh -L`, the published command as is"),
                     transfers.runs("aes", "`ssh -L`, the published command + `" + String.join(" ", aesFirst) + "`"),
-                    target, connect, keys, new java.security.SecureRandom().getAlgorithm()
-                            + " (new SecureRandom(), as Ed25519KeyGenerator's one shared instance)", secrets);
+                    target, connect, keys, new java.security.SecureRandom().getAlgorithm(), secrets);
         } finally {
             SshdContainer.deleteTree(userDir);
         }

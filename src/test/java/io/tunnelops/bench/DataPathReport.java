@@ -23,7 +23,8 @@ final class DataPathReport {
     /** Everything one run measured. */
     record Results(String machine, String openSsh, String loadBefore, String loadAfter, long bytes,
             PathRuns direct, PathRuns published, PathRuns aesPreferred, String connectTarget,
-            Percentiles connectMillis, List<KeyGenerationCost> keys, String secureRandom, List<SecretRenderingCost> secrets) {
+            Percentiles connectMillis, List<KeyGenerationCost> keys, String defaultSecureRandom,
+            List<SecretRenderingCost> secrets) {
     }
 
     private DataPathReport() {
@@ -74,8 +75,9 @@ final class DataPathReport {
                     .append(k.micros().p99()).append(" | ").append(k.micros().max()).append(" | ")
                     .append(k.lockWaitMillis()).append(" (").append(k.lockWaits()).append(") |\n");
         }
-        out.append("\nSecureRandom: ").append(r.secureRandom()).append(". The time per pair is measured on the thread "
-                + "that made it, so with more threads than cores it includes waiting for a core; waiting for a lock "
+        out.append("\nThe JDK's default SecureRandom here: ").append(r.defaultSecureRandom()).append(". The time per "
+                + "pair is measured on the thread that made it, so with more threads than cores it includes waiting "
+                + "for a core; waiting for a lock "
                 + "shows in the last column (the JVM's blocked and waited times of the generating threads, summed).\n\n");
 
         out.append("### The credentials Secret per session (CredentialsSecret's desired object, one thread)\n\n");
