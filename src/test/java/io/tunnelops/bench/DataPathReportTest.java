@@ -16,13 +16,13 @@ class DataPathReportTest {
         String report = report(runs(1000, 1200, 900), runs(120, 100, 110), runs(170, 160, 180));
         assertTrue(report.contains("| direct | none | 1000 | 1000, 1200, 900 | 1.00 |"), report);
         assertTrue(report.contains("| published | chacha | 110 | 120, 100, 110 | 0.11 |"), report);
-        assertTrue(report.contains("**met** (0.17, aes)"), report);
+        assertTrue(report.contains("**met** (0.170, aes)"), report);
     }
 
     @Test
-    void aTunnelBelowTheShareMissesIt() {
-        String report = report(runs(1000), runs(100), runs(140));
-        assertTrue(report.contains("**missed** (0.14, aes)"), report);
+    void aTunnelJustBelowTheShareMissesItAndSaysByHowMuch() {
+        String report = report(runs(1000), runs(100), runs(147));
+        assertTrue(report.contains("**missed** (0.147, aes)"), report);
     }
 
     @Test
