@@ -61,6 +61,7 @@ final class SessionSshd implements AutoCloseable {
         Files.createDirectories(podDir.getParent());
         Files.setPosixFilePermissions(podDir.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
         PodNetwork network = PodNetwork.create();
+        Process sshd = null;
         try {
             String targetAddress = network.allocate();
             network.addHostAddress(targetAddress);
@@ -71,7 +72,7 @@ final class SessionSshd implements AutoCloseable {
             RenderedSession rendered = RenderedSession.of(session,
                     SessionPlanner.plan(session, Optional.of(target), "tunnel-operator-sshd:bench"), network.allocate());
             String sshdAddress = rendered.endpoint().getHost();
-            Process sshd = SshdContainer.start(rendered.deployment().getSpec().getTemplate().getSpec(), rendered.secret(),
+            sshd = SshdContainer.start(rendered.deployment().getSpec().getTemplate().getSpec(), rendered.secret(),
                     podDir, sshdAddress, network.addPod(POD, sshdAddress),
                     SshdContainer.hostsFile(List.of(target), network::contains));
             SessionSshd running = new SessionSshd(network, sshd, podDir, targetAddress, rendered,
@@ -80,6 +81,9 @@ final class SessionSshd implements AutoCloseable {
             running.awaitListening();
             return running;
         } catch (Exception | Error e) {
+            if (sshd != null) {
+                SshdContainer.stop(sshd);
+            }
             network.close();
             throw e;
         }
