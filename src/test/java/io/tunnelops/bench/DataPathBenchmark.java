@@ -89,7 +89,7 @@ public final class DataPathBenchmark {
         Files.writeString(file, report);
         System.out.println(report);
         System.out.println("(also in " + file + ")");
-        System.exit(0); // exec:java would wait for the servers' daemon-less threads; everything is closed
+        System.exit(0); // as ProvisioningBenchmark: exec:java would wait for any non-daemon thread a library left; ours are closed
     }
 
     /** The order the session's sshd_config offers: what a client that asks for it negotiates (AES-GCM first). */
