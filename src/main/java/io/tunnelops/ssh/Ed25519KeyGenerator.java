@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
@@ -12,7 +13,12 @@ import java.util.Base64;
 public final class Ed25519KeyGenerator {
 
     static final String TYPE = "ssh-ed25519";
-    private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * One DRBG per thread: the JDK's default here, NativePRNG, serializes every draw of every instance on one global
+     * lock, and a reconcile thread preempted while holding it stalls all the others (BENCHMARKS.md, "Data path and key
+     * generation"). A DRBG locks only itself, and each is seeded from the system's entropy source.
+     */
+    private static final ThreadLocal<SecureRandom> RANDOM = ThreadLocal.withInitial(Ed25519KeyGenerator::newRandom);
     private static final int KEY_BYTES = 32;
 
     private Ed25519KeyGenerator() {
@@ -31,7 +37,7 @@ public final class Ed25519KeyGenerator {
         KeyPair pair;
         try {
             KeyPairGenerator generator = KeyPairGenerator.getInstance("Ed25519");
-            generator.initialize(255, RANDOM);
+            generator.initialize(255, random());
             pair = generator.generateKeyPair();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("the JDK has no Ed25519 provider", e);
@@ -52,9 +58,22 @@ public final class Ed25519KeyGenerator {
         }
     }
 
+    /** The calling thread's own generator. */
+    static SecureRandom random() {
+        return RANDOM.get();
+    }
+
+    private static SecureRandom newRandom() {
+        try {
+            return SecureRandom.getInstance("DRBG");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no DRBG", e);
+        }
+    }
+
     /** The "openssh-key-v1" container (PROTOCOL.key), unencrypted, with ssh-keygen's block size of 8 for padding. */
     private static String privateKeyPem(byte[] publicBlob, byte[] publicKey, byte[] seed, String comment) {
-        int check = RANDOM.nextInt();
+        int check = random().nextInt();
         byte[] secret = new byte[2 * KEY_BYTES];
         System.arraycopy(seed, 0, secret, 0, KEY_BYTES);
         System.arraycopy(publicKey, 0, secret, KEY_BYTES, KEY_BYTES);

@@ -25,7 +25,7 @@ class ReportTest {
                 Percentiles.of(List.of(40L)), Percentiles.of(List.of(900L)));
         String report = Report.render(new Machine("cpu", 2, 24L << 20, "Linux", "Java 17", "v1.34.12"),
                 Instant.parse("2026-11-30T18:00:00Z"), 50,
-                new KeyGenerationCost(Percentiles.of(List.of(100L)), 9000), List.of(result));
+                new KeyGenerationCost(1, Percentiles.of(List.of(100L)), 9000, 0, 0), List.of(result));
 
         List<String> tables = report.lines().filter(l -> l.startsWith("|")).toList();
         assertTrue(tables.size() >= 3 + 3 + 3 + 5, report);

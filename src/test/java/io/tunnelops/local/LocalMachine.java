@@ -8,12 +8,12 @@ import java.util.List;
 import io.tunnelops.ssh.SshdLayout;
 
 /** What the local pod runner needs from this machine, checked up front with messages that say how to get it. */
-final class LocalMachine {
+public final class LocalMachine {
 
     private LocalMachine() {
     }
 
-    static void requireRunnerPrerequisites() {
+    public static void requireRunnerPrerequisites() {
         if (!"root".equals(System.getProperty("user.name"))) {
             throw new IllegalStateException("the local pod runner must run as root: it starts each sshd as uid "
                     + SshdLayout.UID + " with setpriv, in network and mount namespaces of its own");

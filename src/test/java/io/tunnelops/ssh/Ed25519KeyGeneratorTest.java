@@ -6,13 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,6 +96,47 @@ class Ed25519KeyGeneratorTest {
         Path key = writePrivate(dir.resolve("id_plain"), pair.privateKey());
         assertEquals(pair.publicKey(), succeed("ssh-keygen", "-y", "-f", key.toString()).strip());
         assertThrows(IllegalArgumentException.class, () -> Ed25519KeyGenerator.generate("a\nssh-ed25519 AAAA"));
+    }
+
+    @Test
+    void eachThreadDrawsFromADrbgOfItsOwnSoThatNoLockIsSharedBetweenReconcileThreads() throws Exception {
+        SecureRandom mine = Ed25519KeyGenerator.random();
+        assertSame(mine, Ed25519KeyGenerator.random());
+        assertEquals("DRBG", mine.getAlgorithm(), "a DRBG locks only its own instance; NativePRNG locks one global");
+
+        ExecutorService others = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<SecureRandom>> randoms = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                randoms.add(others.submit(Ed25519KeyGenerator::random));
+            }
+            Set<SecureRandom> distinct = Collections.newSetFromMap(new IdentityHashMap<>());
+            distinct.add(mine);
+            for (Future<SecureRandom> random : randoms) {
+                distinct.add(random.get());
+            }
+            assertEquals(5, distinct.size(), "one generator per thread");
+        } finally {
+            others.shutdownNow();
+        }
+    }
+
+    @Test
+    void keysMadeOnManyThreadsAtOnceAreAllDifferent() throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<String>> keys = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                keys.add(threads.submit(() -> Ed25519KeyGenerator.generate(null).publicKey()));
+            }
+            Set<String> distinct = new HashSet<>();
+            for (Future<String> key : keys) {
+                distinct.add(key.get());
+            }
+            assertEquals(64, distinct.size(), "each thread's generator has a seed of its own");
+        } finally {
+            threads.shutdownNow();
+        }
     }
 
     private static byte[] pemBody(String pem) {
