@@ -20,4 +20,7 @@ COPY --from=build /src/target/quarkus-app/ /app/
 # Non-root, no shell needed at run time.
 USER 10001:10001
 EXPOSE 8080
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-jar", "/app/quarkus-run.jar"]
+# Half the container's memory for the heap: classes, threads, code and the collector take about 190 MiB beside it
+# (BENCHMARKS.md, native memory); two malloc arenas, not one per thread, keep the rest from growing with the threads.
+ENV MALLOC_ARENA_MAX=2
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-jar", "/app/quarkus-run.jar"]

@@ -20,7 +20,7 @@ final class Report {
         out.append("Concurrency: ").append(concurrency).append(" (operator reconcile threads, limit client and users)  \n");
         out.append("Mix: ").append(SessionMix.DESCRIPTION).append("  \n");
         out.append("Operator JVM: ").append(ProvisioningBenchmark.OPERATOR_SETTINGS.get("JAVA_TOOL_OPTIONS"))
-                .append(" (the image's flag in the chart's memory limit)\n\n");
+                .append(", MALLOC_ARENA_MAX=2 (the image's settings in the chart's limits: 512Mi, 500m)\n\n");
 
         out.append("### Throughput and latency\n\n");
         out.append(HEADER).append('\n').append(HEADER.replaceAll("[^|]", "-")).append('\n');
