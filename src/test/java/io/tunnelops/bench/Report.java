@@ -66,30 +66,36 @@ final class Report {
         out.append("### API requests per session (audit log: objects in the run's namespaces, and named cluster-scoped ones)\n\n");
         for (var r : results) {
             out.append("N = ").append(r.sessions()).append("\n\n");
-            out.append("| verb resource | operator | per session | limit | per session | restart, nothing changed |\n");
-            out.append("|---|---:|---:|---:|---:|---:|\n");
-            TreeSet<String> requests = new TreeSet<>(r.operatorCost().counts().keySet());
-            requests.addAll(r.limitCost().counts().keySet());
-            requests.addAll(r.resyncCost().counts().keySet());
-            for (String key : requests) {
-                long op = count(r.operatorCost().counts(), key);
-                long limit = count(r.limitCost().counts(), key);
-                out.append("| ").append(key).append(" | ").append(op).append(" | ")
-                        .append(perSession(op, r.sessions())).append(" | ").append(limit).append(" | ")
-                        .append(perSession(limit, r.sessions())).append(" | ")
-                        .append(count(r.resyncCost().counts(), key)).append(" |\n");
-            }
-            out.append("| **writes** | ").append(r.operatorCost().writes()).append(" | ")
-                    .append(perSession(r.operatorCost().writes(), r.sessions())).append(" | ")
-                    .append(r.limitCost().writes()).append(" | ").append(perSession(r.limitCost().writes(), r.sessions()))
-                    .append(" | ").append(r.resyncCost().writes()).append(" |\n\n");
+            out.append(apiTable(r.sessions(), r.operatorCost(), r.limitCost(), r.resyncCost()));
             out.append("Reconcile passes: ").append(r.reconcilePasses()).append(" (")
                     .append(perSession(r.reconcilePasses(), r.sessions())).append(" per session); the operator's own time "
                     + "per pass: ").append(r.reconcileTime()).append(". Restart: ")
                     .append(r.resyncSessions()).append(" sessions reconciled again, ").append(r.resyncCost().writes())
                     .append(" writes. Live heap by class after provisioning: heap-histogram-n").append(r.sessions())
-                    .append(".txt, next to this report.\n\n");
+                    .append(".txt; the JVM's native memory: native-memory-n").append(r.sessions())
+                    .append(".txt; next to this report.\n\n");
         }
+        return out.toString();
+    }
+
+    /** Every verb and resource with its count for the operator, the limit and the restart, and the writes. */
+    static String apiTable(int sessions, ApiCost operator, ApiCost limitCost, ApiCost resync) {
+        StringBuilder out = new StringBuilder();
+        out.append("| verb resource | operator | per session | limit | per session | restart, nothing changed |\n");
+        out.append("|---|---:|---:|---:|---:|---:|\n");
+        TreeSet<String> requests = new TreeSet<>(operator.counts().keySet());
+        requests.addAll(limitCost.counts().keySet());
+        requests.addAll(resync.counts().keySet());
+        for (String key : requests) {
+            long op = count(operator.counts(), key);
+            long limit = count(limitCost.counts(), key);
+            out.append("| ").append(key).append(" | ").append(op).append(" | ").append(perSession(op, sessions))
+                    .append(" | ").append(limit).append(" | ").append(perSession(limit, sessions)).append(" | ")
+                    .append(count(resync.counts(), key)).append(" |\n");
+        }
+        out.append("| **writes** | ").append(operator.writes()).append(" | ").append(perSession(operator.writes(), sessions))
+                .append(" | ").append(limitCost.writes()).append(" | ").append(perSession(limitCost.writes(), sessions))
+                .append(" | ").append(resync.writes()).append(" |\n\n");
         return out.toString();
     }
 

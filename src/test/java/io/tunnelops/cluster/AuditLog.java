@@ -5,9 +5,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -50,6 +53,37 @@ public final class AuditLog {
     public static boolean read(Path log, OpenRequests openOf, Consumer<Request> complete) throws IOException {
         ObjectMapper json = new ObjectMapper();
         Set<String> open = new HashSet<>();
+        for (Path file : withRotated(log)) {
+            read(file, json, openOf, open, complete);
+        }
+        if (!open.isEmpty()) {
+            System.out.println("audit: " + open.size() + " requests of other instances not complete yet");
+        }
+        return !open.isEmpty();
+    }
+
+    /**
+     * The log's rotated parts, oldest first, then the log: the API server starts a new file every 100 MB
+     * ({@code --audit-log-maxsize}), renaming the full one to {@code audit-<time>.log}.
+     */
+    static List<Path> withRotated(Path log) throws IOException {
+        String name = log.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String prefix = (dot < 0 ? name : name.substring(0, dot)) + "-";
+        String suffix = dot < 0 ? "" : name.substring(dot);
+        List<Path> files = new ArrayList<>();
+        if (Files.isDirectory(log.getParent())) {
+            try (Stream<Path> siblings = Files.list(log.getParent())) {
+                siblings.filter(f -> f.getFileName().toString().startsWith(prefix)
+                        && f.getFileName().toString().endsWith(suffix)).sorted().forEach(files::add);
+            }
+        }
+        files.add(log);
+        return files;
+    }
+
+    private static void read(Path log, ObjectMapper json, OpenRequests openOf, Set<String> open,
+            Consumer<Request> complete) throws IOException {
         try (BufferedReader lines = Files.newBufferedReader(log, StandardCharsets.UTF_8)) {
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                 if (line.isBlank()) {
@@ -78,10 +112,6 @@ public final class AuditLog {
                         event.path("stageTimestamp").asText()));
             }
         }
-        if (!open.isEmpty()) {
-            System.out.println("audit: " + open.size() + " requests of other instances not complete yet");
-        }
-        return !open.isEmpty();
     }
 
     /** Which requests count as open: those of earlier instances (agents with this prefix other than {@code current}). */
