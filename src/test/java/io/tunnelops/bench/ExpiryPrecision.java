@@ -14,7 +14,6 @@ import java.util.concurrent.Future;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
@@ -53,21 +52,7 @@ final class ExpiryPrecision {
             int concurrency, Duration margin) throws Exception {
         Map<String, Seen> ended = new ConcurrentHashMap<>();
         SharedIndexInformer<TunnelSession> informer = admin.resources(TunnelSession.class).inAnyNamespace()
-                .withLabel(SessionMix.RUN_LABEL, run).inform(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(TunnelSession session) {
-                        seen(session, ended);
-                    }
-
-                    @Override
-                    public void onUpdate(TunnelSession before, TunnelSession session) {
-                        seen(session, ended);
-                    }
-
-                    @Override
-                    public void onDelete(TunnelSession session, boolean unknown) {
-                    }
-                });
+                .withLabel(SessionMix.RUN_LABEL, run).inform(new EachStateSeen<>(session -> seen(session, ended)));
         try {
             Instant expiresAt = Instant.now().plus(margin).truncatedTo(ChronoUnit.SECONDS);
             long began = System.nanoTime();

@@ -11,7 +11,6 @@ import java.util.stream.Collectors;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.ReadyCondition;
@@ -68,38 +67,9 @@ final class ReadyWatcher implements AutoCloseable {
 
     ReadyWatcher(KubernetesClient admin, String run) {
         informer = admin.resources(TunnelSession.class).inAnyNamespace().withLabel(SessionMix.RUN_LABEL, run)
-                .inform(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(TunnelSession session) {
-                        seen(session);
-                    }
-
-                    @Override
-                    public void onUpdate(TunnelSession before, TunnelSession session) {
-                        seen(session);
-                    }
-
-                    @Override
-                    public void onDelete(TunnelSession session, boolean deletedFinalStateUnknown) {
-                        // a run's sessions are deleted only after it is measured
-                    }
-                });
+                .inform(new EachStateSeen<>(this::seen));
         deployments = admin.apps().deployments().inAnyNamespace()
-                .withLabel(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR).inform(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(Deployment sshd) {
-                        seen(sshd);
-                    }
-
-                    @Override
-                    public void onUpdate(Deployment before, Deployment sshd) {
-                        seen(sshd);
-                    }
-
-                    @Override
-                    public void onDelete(Deployment sshd, boolean deletedFinalStateUnknown) {
-                    }
-                });
+                .withLabel(SessionLabels.MANAGED_BY, SessionLabels.OPERATOR).inform(new EachStateSeen<>(this::seen));
     }
 
     private void seen(Deployment sshd) {
