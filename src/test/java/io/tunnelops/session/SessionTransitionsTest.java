@@ -2,6 +2,7 @@ package io.tunnelops.session;
 
 import static io.tunnelops.testing.SessionFixtures.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -214,6 +215,30 @@ class SessionTransitionsTest {
     }
 
     // ---- helpers
+
+    @Test
+    void whatIsRememberedOfDeletedSessionsStaysBoundedByTheLiveOnesWithoutReadingTheCacheAtEachTransition() {
+        java.util.concurrent.atomic.AtomicInteger cacheReads = new java.util.concurrent.atomic.AtomicInteger();
+        transitions.countFrom(() -> {
+            cacheReads.incrementAndGet();
+            return cache.stream();
+        });
+        TunnelSessionStatus none = new TunnelSessionStatus();
+        TunnelSessionStatus provisioning = status(SessionPhase.Provisioning, "WaitingForEndpoint", null);
+        for (int i = 0; i < 10 * SessionTransitions.PRUNE_FLOOR; i++) {
+            TunnelSession session = cached(session("team-a", "s" + i).toService("postgres", 5432).build());
+            transitions.observe(session, none, provisioning, null);
+            if (i % 10 != 0) {
+                cache.remove(session); // deleted: it leaves the controller's cache
+            }
+        }
+        int live = cache.size();
+        assertEquals(SessionTransitions.PRUNE_FLOOR, live);
+        assertTrue(transitions.remembered() <= 2 * live + 1 && transitions.remembered() >= live,
+                "remembered " + transitions.remembered() + " for " + live + " live sessions");
+        // pruning reads the whole cache: amortized, a few times for 2560 transitions, not at each
+        assertTrue(cacheReads.get() <= 20, cacheReads.get() + " reads of the cache");
+    }
 
     private TunnelSession cached(TunnelSession session) {
         session.getMetadata().setUid(UUID.randomUUID().toString());

@@ -4,7 +4,9 @@ import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
 import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Singular;
 import io.fabric8.kubernetes.model.annotation.Version;
 
 /**
@@ -15,6 +17,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
  */
 @Group(TunnelSession.GROUP)
 @Version(TunnelSession.VERSION)
+// spelled out: Fabric8 would otherwise derive them with regular expressions at every instance it builds (each watch
+// event, each copy), about a tenth of the operator's CPU at N = 5000 in the benchmark's profile
+@Plural("tunnelpolicies")
+@Singular("tunnelpolicy")
 @ShortNames("tp")
 @AdditionalPrinterColumn(name = "Allows", jsonPath = ".status.summary", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(name = "Max TTL", jsonPath = ".spec.maxTtl", type = AdditionalPrinterColumn.Type.STRING)
