@@ -149,7 +149,7 @@ public final class ProvisioningBenchmark {
         List<ReadyWatcher.Readiness> ready;
         try (ReadyWatcher watcher = new ReadyWatcher(admin, mix.run()); KubernetesClient users = users()) {
             createAll(users, mix, n, watcher);
-            ready = watcher.awaitReady(n, Duration.ofSeconds(120 + n / 5));
+            ready = watcher.awaitReady(n, Duration.ofSeconds(120 + n / 2)); // 2 sessions/s at worst
         }
         List<ReadyWatcher.Readiness> split = ready.stream().filter(ReadyWatcher.Readiness::split).toList();
         long first = ready.stream().mapToLong(ReadyWatcher.Readiness::createdMillis).min().orElseThrow();
