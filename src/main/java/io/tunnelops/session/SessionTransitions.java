@@ -121,8 +121,10 @@ public class SessionTransitions {
      * when the sshd is newly found unable to start (a reason a user must act on, though the phase stays Provisioning).
      *
      * @param denial for a denied session, the kind of rule it breaks; null otherwise
+     * @return whether this is news: false when a pass repeats a transition already observed (a pass that ran before
+     *         the cache had the status it wrote, or whose write failed), whose Events must not be recorded again
      */
-    public void observe(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status,
+    public boolean observe(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status,
             DenialReason denial) {
         String uid = session.getMetadata().getUid();
         String reason = readyCondition(status).map(Condition::getReason).orElse(null);
@@ -132,7 +134,7 @@ public class SessionTransitions {
                     false, false);
         }
         if (before.phase() == status.getPhase() && Objects.equals(before.reason(), reason)) {
-            return; // seen already: this pass repeats one that was observed
+            return false; // seen already: this pass repeats one that was observed
         }
         boolean phaseChanged = before.phase() != status.getPhase();
         boolean cannotStart = TunnelSessionReconciler.SSHD_CANNOT_START.equals(reason)
@@ -162,6 +164,7 @@ public class SessionTransitions {
         if (phaseChanged || cannotStart) {
             log(session, status.getPhase(), reason, readyCondition(status).map(Condition::getMessage).orElse(""));
         }
+        return true;
     }
 
     /** A live session was deleted (an ended one has been counted already). */

@@ -471,12 +471,15 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     /** Log and record the transitions a person would want to know about (the log line and metrics: SessionTransitions). */
     private void announce(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status,
             DenialReason denial) {
-        transitions.observe(session, previous, status, denial);
+        boolean news = transitions.observe(session, previous, status, denial);
         String message = status.getConditions().get(status.getConditions().size() - 1).getMessage();
         if (previous.getExpiresAt() != null && status.getExpiresAt() != null
                 && !previous.getExpiresAt().equals(status.getExpiresAt()) && status.getEndedAt() == null) {
             events.normal(session, "Extended", "the session now expires at " + status.getExpiresAt()
                     + " (was " + previous.getExpiresAt() + ")");
+        }
+        if (!news) {
+            return; // a pass that repeats a transition already announced (it ran before the cache had its status)
         }
         String reason = status.getConditions().get(status.getConditions().size() - 1).getReason();
         boolean wasStuck = ReadyCondition.find(previous.getConditions())
