@@ -162,6 +162,9 @@ public final class ProvisioningBenchmark {
         long passes = log.passes(startMark, namespaces);
         ApiCost operatorCost = ApiCost.of(cluster.auditLog(), agent, ApiCost.forSessionsIn(namespaces));
         OperatorFootprint footprint = OperatorFootprint.measure(cluster.operator());
+        System.out.printf("N=%d: heap after GC %s of %s, RSS %s (peak %s)%n", n, OperatorFootprint.mib(
+                footprint.heapAfterGcBytes()), OperatorFootprint.mib(footprint.heapMaxBytes()),
+                OperatorFootprint.mib(footprint.rssBytes()), OperatorFootprint.mib(footprint.rssPeakBytes()));
         OperatorFootprint.histogram(cluster.operator(), dir.resolve("heap-histogram-n" + n + ".txt"));
         OperatorFootprint.nativeMemory(cluster.operator(), dir.resolve("native-memory-n" + n + ".txt"));
         ReconcileTime reconcileTime = ReconcileTime.of(OperatorFootprint.scrape(cluster.operator().managementPort()));
@@ -255,6 +258,8 @@ public final class ProvisioningBenchmark {
         config.setUserAgent(userAgent);
         config.setMaxConcurrentRequests(Math.max(64, 2 * concurrency));
         config.setMaxConcurrentRequestsPerHost(Math.max(64, 2 * concurrency));
+        // a saturated API server answers late, not never: the default 10 s failed a limit run at N = 5000
+        config.setRequestTimeout(60_000);
         return new KubernetesClientBuilder().withConfig(config).build();
     }
 }
