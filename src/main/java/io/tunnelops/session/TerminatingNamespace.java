@@ -4,8 +4,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import io.fabric8.kubernetes.api.model.StatusCause;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.javaoperatorsdk.operator.AggregatedOperatorException;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 
 /**
@@ -26,18 +24,9 @@ final class TerminatingNamespace {
      * failures a workflow aggregated (its dependents run in parallel, each may fail on its own).
      */
     static boolean refused(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof KubernetesClientException k && k.getCode() == 403 && k.getStatus() != null
-                    && k.getStatus().getDetails() != null && k.getStatus().getDetails().getCauses() != null
-                    && k.getStatus().getDetails().getCauses().stream().map(StatusCause::getReason).anyMatch(CAUSE::equals)) {
-                return true;
-            }
-            if (t instanceof AggregatedOperatorException aggregated
-                    && aggregated.getAggregatedExceptions().values().stream().anyMatch(TerminatingNamespace::refused)) {
-                return true;
-            }
-        }
-        return false;
+        return KubernetesFailures.anyAnswer(failure, k -> k.getCode() == 403 && k.getStatus() != null
+                && k.getStatus().getDetails() != null && k.getStatus().getDetails().getCauses() != null
+                && k.getStatus().getDetails().getCauses().stream().map(StatusCause::getReason).anyMatch(CAUSE::equals));
     }
 
     void remember(TunnelSession session) {

@@ -21,7 +21,6 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -552,11 +551,7 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
 
     /** A 404 in the failure, and the API server confirms: no session of this name and UID exists any more. */
     private static boolean isGone(TunnelSession session, Context<TunnelSession> context, Exception e) {
-        boolean notFound = false;
-        for (Throwable t = e; t != null && !notFound; t = t.getCause()) {
-            notFound = t instanceof KubernetesClientException k && k.getCode() == 404;
-        }
-        if (!notFound) {
+        if (!KubernetesFailures.notFound(e)) {
             return false;
         }
         TunnelSession current = context.getClient().resources(TunnelSession.class)

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.Proxy;
 import java.util.Optional;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -26,6 +27,8 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.AggregatedOperatorException;
+import io.javaoperatorsdk.operator.OperatorException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ErrorStatusUpdateControl;
 import io.quarkus.test.junit.QuarkusTest;
@@ -64,6 +67,23 @@ class DeletedSessionTest {
         assertNull(client.services().inNamespace(ns).withName("gone-sshd").get());
         assertNull(client.secrets().inNamespace(ns).withName("gone-ssh").get());
         assertNull(client.network().v1().networkPolicies().inNamespace(ns).withName("gone-sshd").get());
+    }
+
+    @Test
+    void a404AmongAWorkflowsAggregatedFailuresIsSeenToo() {
+        String ns = namespace();
+        TunnelSession stale = SessionFixtures.session(ns, "gone-aggregated").toService("postgres", 5432).build();
+        stale.getMetadata().setUid(UUID.randomUUID().toString());
+        Owned owned = createOwned(ns, "gone-aggregated");
+        // as JOSDK hands it over: the dependents run in parallel and their failures are aggregated
+        Exception failure = new OperatorException(new AggregatedOperatorException("Exception(s) during workflow execution.",
+                Map.of("sshd-secret", new KubernetesClientException("secrets \"gone-aggregated-ssh\" not found", 404,
+                        null))));
+
+        ErrorStatusUpdateControl<TunnelSession> control = reconciler.updateErrorStatus(stale, context(owned), failure);
+
+        assertTrue(control.isNoRetry(), "a deleted session is never retried");
+        assertNull(client.apps().deployments().inNamespace(ns).withName("gone-aggregated-sshd").get());
     }
 
     @Test
