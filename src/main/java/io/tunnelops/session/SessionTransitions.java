@@ -3,6 +3,7 @@ package io.tunnelops.session;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -80,6 +81,8 @@ public class SessionTransitions {
     /** What a session was last seen as, and which once-per-session records are done. */
     private record Seen(SessionPhase phase, String reason, boolean readyRecorded, boolean endRecorded) {
     }
+
+    private final SessionCounts sessionCounts = new SessionCounts();
 
     @Inject
     public SessionTransitions(MeterRegistry registry, Clock clock) {
@@ -226,11 +229,40 @@ public class SessionTransitions {
     }
 
     private double count(SessionPhase phase, SessionMode mode) {
-        Supplier<Stream<TunnelSession>> source = sessions;
-        if (source == null) {
-            return 0;
+        return sessionCounts.read(phase.ordinal() * SessionMode.values().length + mode.ordinal());
+    }
+
+    /**
+     * The cache counted by phase and mode in one pass, shared by the gauges of one scrape (one read of the cache, not
+     * one per gauge). It is counted again when a gauge it already answered is read, which is the next scrape, or when
+     * it is older than a scrape takes.
+     */
+    private final class SessionCounts {
+        private static final long MAX_AGE_NANOS = Duration.ofMillis(200).toNanos();
+        private final long[] counts = new long[SessionPhase.values().length * SessionMode.values().length];
+        private final boolean[] answered = new boolean[counts.length];
+        private long countedAt;
+        private boolean counted;
+
+        synchronized double read(int cell) {
+            if (!counted || answered[cell] || System.nanoTime() - countedAt > MAX_AGE_NANOS) {
+                count();
+            }
+            answered[cell] = true;
+            return counts[cell];
         }
-        return source.get().filter(s -> phaseOf(s) == phase && modeOf(s) == mode).count();
+
+        private void count() {
+            Arrays.fill(counts, 0);
+            Arrays.fill(answered, false);
+            Supplier<Stream<TunnelSession>> source = sessions;
+            if (source != null) {
+                source.get().forEach(s -> counts[phaseOf(s).ordinal() * SessionMode.values().length
+                        + modeOf(s).ordinal()]++);
+            }
+            countedAt = System.nanoTime();
+            counted = true;
+        }
     }
 
     private static SessionPhase phaseOf(TunnelSession session) {

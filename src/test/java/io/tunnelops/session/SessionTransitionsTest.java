@@ -208,6 +208,30 @@ class SessionTransitionsTest {
     }
 
     @Test
+    void aScrapeCountsTheCacheOnceForAllPhasesAndModesAndTheNextScrapeCountsAgain() {
+        java.util.concurrent.atomic.AtomicInteger cacheReads = new java.util.concurrent.atomic.AtomicInteger();
+        transitions.countFrom(() -> {
+            cacheReads.incrementAndGet();
+            return cache.stream();
+        });
+        cached(withStatus(session("a", "one").toService("pg", 5432).build(), SessionPhase.Ready));
+        TunnelSession shell = session("a", "shell").build();
+        shell.getSpec().setMode(SessionMode.Shell);
+        cached(withStatus(shell, SessionPhase.Provisioning));
+
+        var gauges = registry.find("tunnel.operator.sessions").gauges();
+        assertEquals(SessionPhase.values().length * SessionMode.values().length, gauges.size());
+        double total = gauges.stream().mapToDouble(io.micrometer.core.instrument.Gauge::value).sum();
+        assertEquals(2.0, total);
+        assertEquals(1, cacheReads.get(), "one scrape, one read of the cache");
+
+        cached(withStatus(session("a", "two").toService("pg", 5432).build(), SessionPhase.Ready));
+        assertEquals(2.0, sessions(SessionPhase.Ready, SessionMode.Tunnel), "the next scrape sees the change");
+        assertEquals(2, cacheReads.get());
+        assertEquals(1.0, sessions(SessionPhase.Provisioning, SessionMode.Shell));
+    }
+
+    @Test
     void reconcileErrorsAreCounted() {
         transitions.reconcileFailed();
         transitions.reconcileFailed();
