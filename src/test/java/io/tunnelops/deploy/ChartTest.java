@@ -81,7 +81,7 @@ public class ChartTest {
         List<String> found = new ArrayList<>();
         for (JsonNode doc : docs) {
             if (doc.path("kind").asText().matches("(Cluster)?Role")) {
-                collectWildcards(doc.path("kind").asText() + " " + doc.path("metadata").path("name").asText(),
+                collectWildcards(doc.path("kind").asText() + " " + doc.path("metadata").path("name").asText() + " rules",
                         doc.path("rules"), found);
             }
         }
