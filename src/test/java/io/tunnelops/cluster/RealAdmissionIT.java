@@ -179,9 +179,10 @@ class RealAdmissionIT {
             TunnelSession session = last.get(c.name());
             Condition ready = readyCondition(session);
             String reason = ready == null ? null : ready.getReason();
-            if (phase(session) != c.phase() || !c.reason().equals(reason)) {
-                wrong.add(c.name() + ": expected " + c.phase() + "/" + c.reason() + " but got " + phase(session) + "/"
-                        + reason + " (" + (ready == null ? "no Ready condition" : ready.getMessage()) + ")");
+            if (phase(session) != c.phase() || !c.reason().equals(reason) || !c.matches(ready.getMessage())) {
+                wrong.add(c.name() + ": expected " + c.phase() + "/" + c.reason() + " saying \"" + c.phrase() + "\" but got "
+                        + phase(session) + "/" + reason + " (" + (ready == null ? "no Ready condition" : ready.getMessage())
+                        + ")");
             } else {
                 tally("bad input", c.phase() == SessionPhase.Denied ? Outcome.DENIED : Outcome.FAILED);
             }

@@ -47,14 +47,57 @@ public class ChartTest {
     }
 
     @Test
-    void helmTemplateRendersTheOperatorItsServiceAccountAndItsClusterRole() {
+    void helmTemplateRendersTheOperatorItsServiceAccountAndItsClusterRole() throws IOException {
         String rendered = template().call();
         for (String expected : new String[] { "kind: Deployment", "kind: ServiceAccount", "kind: ClusterRole",
                 "kind: ClusterRoleBinding", "image: ghcr.io/tunnelops/tunnel-operator:", "runAsNonRoot: true",
                 "TUNNEL_OPERATOR_SSHD_IMAGE" }) {
             assertTrue(rendered.contains(expected), expected + " not rendered:\n" + rendered);
         }
-        assertFalse(rendered.contains("\"*\""), "a wildcard in the rendered chart");
+        assertEquals(List.of(), wildcards(documents(rendered)), "a wildcard in the rendered chart");
+    }
+
+    @Test
+    void noWildcardInTheRolesOfAnyRendering() throws IOException {
+        assertEquals(List.of(), wildcards(documents(template().call())));
+        assertEquals(List.of(), wildcards(documents(template().withValuesFile(values(
+                "app: {watchAllNamespaces: false, watchNamespaces: [team-a, team-b]}")).call())));
+        assertEquals(List.of(), wildcards(documents(template().set("serviceMonitor.enabled", "true").call())));
+    }
+
+    /** The wildcard check reads the YAML, so it sees a star however it is written: quoted, bare, in a flow list, alone. */
+    @Test
+    void theWildcardCheckFindsAStarHoweverItIsSpelled() throws IOException {
+        for (String spelling : List.of("verbs: ['*']", "verbs: [\"*\"]", "verbs:\n  - '*'", "verbs:\n  - \"*\"",
+                "verbs: '*'", "verbs: [get, \"\\x2a\"]", "verbs: [get]\n  resources: [pods/*]", "verbs: [get]\n  apiGroups: ['*']")) {
+            String role = "kind: ClusterRole\nmetadata: {name: r}\nrules:\n- " + spelling + "\n";
+            assertEquals(1, wildcards(documents(role)).size(), role);
+        }
+        assertEquals(List.of(), wildcards(documents("kind: ClusterRole\nmetadata: {name: r}\nrules:\n- verbs: [get]\n")));
+    }
+
+    /** Every value containing '*' anywhere in the rules of a Role or ClusterRole, with where it is. */
+    public static List<String> wildcards(List<JsonNode> docs) {
+        List<String> found = new ArrayList<>();
+        for (JsonNode doc : docs) {
+            if (doc.path("kind").asText().matches("(Cluster)?Role")) {
+                collectWildcards(doc.path("kind").asText() + " " + doc.path("metadata").path("name").asText() + " rules",
+                        doc.path("rules"), found);
+            }
+        }
+        return found;
+    }
+
+    private static void collectWildcards(String where, JsonNode node, List<String> found) {
+        if (node.isValueNode() && node.asText().contains("*")) {
+            found.add(where + ": " + node.asText());
+        }
+        node.fields().forEachRemaining(field -> collectWildcards(where + "." + field.getKey(), field.getValue(), found));
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                collectWildcards(where + "[" + i + "]", node.get(i), found);
+            }
+        }
     }
 
     @Test

@@ -31,6 +31,7 @@ import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelPolicy;
 import io.tunnelops.api.v1alpha1.TunnelPolicySpec;
 import io.tunnelops.api.v1alpha1.TunnelSession;
+import io.tunnelops.testing.ExpectedNetworkPolicy;
 
 /** Default deny: what a namespace may do without a policy, and what policies add, take away and say. */
 @QuarkusTest
@@ -186,13 +187,11 @@ class TunnelPolicyTest {
         client.resource(session(ns, "by-address").toHost("10.20.3.4", 5432).build()).create();
         await().atMost(10, TimeUnit.SECONDS).until(() -> networkPolicy("by-name") != null && networkPolicy("by-address") != null);
 
-        var byName = networkPolicy("by-name").getSpec().getEgress().get(0);
-        assertEquals("0.0.0.0/0", byName.getTo().get(0).getIpBlock().getCidr());
-        assertEquals(List.of("127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8"), byName.getTo().get(0).getIpBlock().getExcept());
-        assertEquals(List.of(5432), byName.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
-        var byAddress = networkPolicy("by-address").getSpec().getEgress().get(0);
-        assertEquals("10.20.3.4/32", byAddress.getTo().get(0).getIpBlock().getCidr());
-        assertEquals(List.of(5432), byAddress.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
+        // a name cannot be pinned to an address: its ports anywhere but loopback, link-local (metadata) and 0.0.0.0/8
+        ExpectedNetworkPolicy.of("by-name").egressToBlock("0.0.0.0/0", List.of("127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8"),
+                5432).assertIs(networkPolicy("by-name"));
+        ExpectedNetworkPolicy.of("by-address").egressToBlock("10.20.3.4/32", List.of(), 5432)
+                .assertIs(networkPolicy("by-address"));
     }
 
     @Test

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -27,8 +29,9 @@ import io.tunnelops.testing.FakeKubelet;
 
 /**
  * Input that must never get through, written straight to the API (as if the CRD schema were bypassed or older):
- * each case ends with its exact reason and nothing provisioned, and the operator keeps serving a good session. The
- * table is {@link BadInputCases}; RealAdmissionIT sends it through a real API server.
+ * each case ends with its exact reason, a message saying what is wrong with it, and nothing provisioned, and the
+ * operator keeps serving a good session. The table is {@link BadInputCases}; RealAdmissionIT sends it through a real
+ * API server.
  */
 @QuarkusTest
 @WithKubernetesTestServer(crud = true)
@@ -50,17 +53,30 @@ class BadInputTest {
         client.resource(session(ns, "good").toService("postgres", 5432).build()).create();
 
         List<String> wrong = new ArrayList<>();
+        Map<String, String> messages = new LinkedHashMap<>();
         for (Case c : cases) {
             await().atMost(15, TimeUnit.SECONDS).until(() -> phase(ns, c.name()) != null
                     && phase(ns, c.name()) != SessionPhase.Provisioning);
             TunnelSession s = client.resources(TunnelSession.class).inNamespace(ns).withName(c.name()).get();
             String reason = s.getStatus().getConditions().get(0).getReason();
-            if (s.getStatus().getPhase() != c.phase() || !reason.equals(c.reason())) {
-                wrong.add(c.name() + ": expected " + c.phase() + "/" + c.reason() + " but got " + s.getStatus().getPhase()
-                        + "/" + reason + " (" + s.getStatus().getConditions().get(0).getMessage() + ")");
+            String message = s.getStatus().getConditions().get(0).getMessage();
+            messages.put(c.name(), message);
+            if (s.getStatus().getPhase() != c.phase() || !reason.equals(c.reason()) || !c.matches(message)) {
+                wrong.add(c.name() + ": expected " + c.phase() + "/" + c.reason() + " saying \"" + c.phrase() + "\" but got "
+                        + s.getStatus().getPhase() + "/" + reason + " (" + message + ")");
             }
         }
         assertEquals(List.of(), wrong);
+        // each phrase is its case's own: another case's message, unless word for word the same, does not say it
+        List<String> shared = new ArrayList<>();
+        for (Case c : cases) {
+            messages.forEach((other, message) -> {
+                if (!other.equals(c.name()) && !message.equals(messages.get(c.name())) && c.matches(message)) {
+                    shared.add(c.name() + "'s phrase \"" + c.phrase() + "\" is also in " + other + "'s message: " + message);
+                }
+            });
+        }
+        assertEquals(List.of(), shared);
         assertTrue(cases.size() >= 40, "the table has " + cases.size() + " cases");
         for (Case c : cases) {
             assertNull(client.apps().deployments().inNamespace(ns).withName(c.name() + "-sshd").get(), c.name());

@@ -43,8 +43,6 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
-import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
-import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.quarkus.test.junit.QuarkusTest;
@@ -61,6 +59,7 @@ import io.tunnelops.api.v1alpha1.TunnelPolicySpec;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.SshdLayout;
+import io.tunnelops.testing.ExpectedNetworkPolicy;
 import io.tunnelops.testing.FakeKubelet;
 import io.tunnelops.testing.MockNamespace;
 
@@ -336,13 +335,15 @@ class ShellSessionTest {
     @Test
     void aShellReachesExactlyTheDestinationsItsPolicyListsAndClusterDns() {
         client.resource(app("app05", Map.of())).create();
-        var db = new ServiceBuilder(targetService(ns, "postgres", 5432)).build();
+        // a Service port to a named container port and one to another number; the policy's 5434 is not exposed
+        var db = new ServiceBuilder(targetService(ns, "postgres", 5432, 5433)).build();
         db.getSpec().getPorts().get(0).setTargetPort(new IntOrString("pg"));
+        db.getSpec().getPorts().get(1).setTargetPort(new IntOrString(15433));
         client.resource(db).create();
         client.resource(targetService(ns, "unlisted", 8080)).create();
         PolicyTarget service = new PolicyTarget();
         service.setServices(List.of("postgres"));
-        service.setPorts(List.of(5432, 5433));
+        service.setPorts(List.of(5432, 5433, 5434));
         PolicyTarget range = new PolicyTarget();
         range.setCidrs(List.of("10.20.0.0/16"));
         range.setHosts(List.of("db.example.com"));
@@ -351,29 +352,12 @@ class ShellSessionTest {
         client.resource(shellSession("reach", "app05", "app")).create();
         mock.awaitPhase("reach", SessionPhase.Provisioning);
 
-        NetworkPolicy policy = client.network().v1().networkPolicies().inNamespace(ns).withName("reach-sshd").get();
-        List<String> egress = policy.getSpec().getEgress().stream().map(ShellSessionTest::describe).toList();
-        assertEquals(List.of(
-                "pods {app=postgres} TCP/pg",
-                "ipBlock 0.0.0.0/0 except [127.0.0.0/8, 169.254.0.0/16, 0.0.0.0/8] TCP/443",
-                "ipBlock 10.20.0.0/16 except [] TCP/443",
-                "namespace {kubernetes.io/metadata.name=kube-system} pods {k8s-app=kube-dns} UDP/53,TCP/53"), egress);
-        assertEquals(List.of("Ingress", "Egress"), policy.getSpec().getPolicyTypes());
-    }
-
-    private static String describe(NetworkPolicyEgressRule rule) {
-        String peers = rule.getTo().stream().map(peer -> {
-            if (peer.getIpBlock() != null) {
-                return "ipBlock " + peer.getIpBlock().getCidr() + " except " + (peer.getIpBlock().getExcept() == null
-                        ? List.of() : peer.getIpBlock().getExcept());
-            }
-            return (peer.getNamespaceSelector() == null ? ""
-                    : "namespace " + new java.util.TreeMap<>(peer.getNamespaceSelector().getMatchLabels()) + " ")
-                    + "pods " + new java.util.TreeMap<>(peer.getPodSelector().getMatchLabels());
-        }).collect(Collectors.joining(" + "));
-        String ports = rule.getPorts().stream().map(p -> p.getProtocol() + "/" + p.getPort().getValue())
-                .collect(Collectors.joining(","));
-        return peers + " " + ports;
+        // the Service's pods at their pod ports, the host's port anywhere but local ranges, the range's, then DNS
+        ExpectedNetworkPolicy.of("reach")
+                .egressToPods(Map.of("app", "postgres"), "pg", 15433)
+                .egressToBlock("0.0.0.0/0", List.of("127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8"), 443)
+                .egressToBlock("10.20.0.0/16", List.of(), 443)
+                .assertIs(mock.networkPolicy("reach"));
     }
 
     /** An app with a sidecar first, then the container a shell copies: every kind of env, env source and volume. */

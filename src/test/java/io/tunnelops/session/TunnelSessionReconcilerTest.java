@@ -46,6 +46,7 @@ import io.tunnelops.ssh.Ed25519KeyGenerator;
 import io.tunnelops.ssh.SshFingerprints;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.FakeKubelet;
+import io.tunnelops.testing.ExpectedNetworkPolicy;
 import io.tunnelops.testing.MockNamespace;
 
 @QuarkusTest
@@ -188,23 +189,51 @@ class TunnelSessionReconcilerTest {
                 .create();
         await().until(() -> mock.networkPolicy("np") != null && mock.service("np") != null);
 
-        var spec = mock.networkPolicy("np").getSpec();
-        assertEquals(List.of("Ingress", "Egress"), spec.getPolicyTypes());
-        assertEquals(Map.of("tunnelops.io/session", "np", "app.kubernetes.io/component", "sshd"),
-                spec.getPodSelector().getMatchLabels());
-        assertEquals(1, spec.getIngress().size());
-        assertEquals(2222, spec.getIngress().get(0).getPorts().get(0).getPort().getIntVal());
-        assertEquals("203.0.113.0/24", spec.getIngress().get(0).getFrom().get(0).getIpBlock().getCidr());
-        assertEquals(2, spec.getEgress().size());
-        var toTarget = spec.getEgress().get(0);
-        assertEquals(Map.of("app", "postgres"), toTarget.getTo().get(0).getPodSelector().getMatchLabels());
-        assertEquals(List.of(5432), toTarget.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
-        var dns = spec.getEgress().get(1);
-        assertEquals(List.of(53, 53), dns.getPorts().stream().map(p -> p.getPort().getIntVal()).toList());
+        ExpectedNetworkPolicy.of("np").ingressFrom("203.0.113.0/24").egressToPods(Map.of("app", "postgres"), 5432)
+                .assertIs(mock.networkPolicy("np"));
 
         Service sshd = mock.service("np");
         assertEquals("LoadBalancer", sshd.getSpec().getType());
         assertEquals(List.of("203.0.113.0/24"), sshd.getSpec().getLoadBalancerSourceRanges());
+    }
+
+    /**
+     * The sshd connects to the Service (PermitOpen names its DNS name and Service port), kube-proxy forwards to the pod
+     * port, and the NetworkPolicy sees the pod port: a Service port mapped to another number, or to a container port's
+     * name (which the network plugin resolves against the selected pods' container ports), must reach the egress rule
+     * as the pod port, and PermitOpen must keep the Service port. Each exposure gives the same egress; ingress is from
+     * the ranges given, or from anywhere without them.
+     */
+    @Test
+    void networkPolicyEgressIsToThePodPortsBehindTheServicePortsAndPermitOpenToTheServicePorts() {
+        var postgres = new io.fabric8.kubernetes.api.model.ServiceBuilder(targetService(ns, "postgres", 5432, 6432)).build();
+        postgres.getSpec().getPorts().get(0).setTargetPort(new io.fabric8.kubernetes.api.model.IntOrString(15432));
+        postgres.getSpec().getPorts().get(1).setTargetPort(new io.fabric8.kubernetes.api.model.IntOrString("pgbouncer"));
+        client.resource(postgres).create();
+        client.resource(policyAllowing(ns, "exposed", "postgres", List.of(5432, 6432), Expose.ClusterIP, Expose.NodePort,
+                Expose.LoadBalancer)).create();
+        client.resource(session(ns, "plain").toService("postgres", 5432, 6432).build()).create();
+        client.resource(session(ns, "node").toService("postgres", 6432, 5432).expose(Expose.NodePort, "203.0.113.0/24",
+                "198.51.100.0/25").build()).create();
+        client.resource(session(ns, "lb").toService("postgres", 5432, 6432).expose(Expose.LoadBalancer, "192.0.2.0/24")
+                .build()).create();
+        await().until(() -> mock.networkPolicy("plain") != null && mock.networkPolicy("node") != null
+                && mock.networkPolicy("lb") != null && mock.secret("plain") != null && mock.secret("node") != null);
+
+        Map<String, String> pods = Map.of("app", "postgres");
+        ExpectedNetworkPolicy.of("plain").egressToPods(pods, 15432, "pgbouncer").assertIs(mock.networkPolicy("plain"));
+        ExpectedNetworkPolicy.of("node").ingressFrom("203.0.113.0/24", "198.51.100.0/25")
+                .egressToPods(pods, "pgbouncer", 15432).assertIs(mock.networkPolicy("node"));
+        ExpectedNetworkPolicy.of("lb").ingressFrom("192.0.2.0/24").egressToPods(pods, 15432, "pgbouncer")
+                .assertIs(mock.networkPolicy("lb"));
+
+        String host = "postgres." + ns + ".svc.cluster.local";
+        assertEquals(List.of("PermitOpen " + host + ":5432 " + host + ":6432"), permitOpen("plain"));
+        assertEquals(List.of("PermitOpen " + host + ":6432 " + host + ":5432"), permitOpen("node"));
+    }
+
+    private List<String> permitOpen(String session) {
+        return mock.secretItems(session).get(SshdLayout.SSHD_CONFIG).lines().filter(l -> l.startsWith("PermitOpen")).toList();
     }
 
     @Test

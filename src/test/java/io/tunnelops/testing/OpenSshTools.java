@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
 public final class OpenSshTools {
 
     private static final Map<String, String> PACKAGES = Map.of("ssh-keygen", "openssh-client", "ssh", "openssh-client",
-            "/usr/sbin/sshd", "openssh-server", "ssh-audit", "ssh-audit");
+            "/usr/sbin/sshd", "openssh-server", "ssh-audit", "ssh-audit", "shellcheck", "shellcheck", "dash", "dash",
+            "busybox", "busybox-static");
 
     private OpenSshTools() {
     }
