@@ -72,16 +72,6 @@ public record Kubectl(Path binary, Path kubeconfig, Path cacheDir) {
         }
     }
 
-    /** 32 for kubectl v1.32.4, 20 for Debian's kubernetes-client (v1.20.2). */
-    public int clientMinorVersion() {
-        String version = succeed("version", "--client", "-o", "json");
-        java.util.regex.Matcher minor = java.util.regex.Pattern.compile("\"minor\":\\s*\"(\\d+)").matcher(version);
-        if (!minor.find()) {
-            fail("no client minor version in: " + version);
-        }
-        return Integer.parseInt(minor.group(1));
-    }
-
     public String succeed(String... args) {
         Result result = run(args);
         if (result.exitCode() != 0) {
