@@ -121,6 +121,46 @@ class SshdEntrypointWatchTest {
         Runtime.getRuntime().addShutdownHook(onJvmExit);
     }
 
+    /**
+     * The watcher's clock: a {@code date} first on its PATH that answers {@code date +%s} with the second in the file
+     * "clock", and counts each question in "looks" (the watcher asks once per round, before its checks).
+     */
+    private Map<String, String> withFakeClock(Map<String, String> env) throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("fake-bin"));
+        Path date = bin.resolve("date");
+        Files.writeString(date, """
+                #!/bin/sh
+                if [ "$1" = "+%%s" ]; then echo look >> "%s"; cat "%s"; else exec /bin/date "$@"; fi
+                """.formatted(dir.resolve("looks"), dir.resolve("clock")));
+        Files.setPosixFilePermissions(date, PosixFilePermissions.fromString("rwx------"));
+        Map<String, String> withClock = new java.util.HashMap<>(env);
+        withClock.put("PATH", bin + ":" + System.getenv("PATH"));
+        return withClock;
+    }
+
+    private void clock(long epochSecond) throws Exception {
+        Files.writeString(dir.resolve("clock.new"), epochSecond + "\n");
+        Files.move(dir.resolve("clock.new"), dir.resolve("clock"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private long looks() throws Exception {
+        Path looks = dir.resolve("looks");
+        return Files.exists(looks) ? Files.readAllLines(looks).size() : 0;
+    }
+
+    /**
+     * Waits until the watcher has made {@code rounds} whole rounds of checks that began after this call, with the
+     * clock and TCP tables as they are now: a question of the time after this call starts such a round (its checks
+     * follow it), the next question shows the round ended. Returns early when the entrypoint exits.
+     */
+    private void awaitLooks(int rounds) throws Exception {
+        long seen = looks();
+        for (int i = 0; i < 200 && looks() < seen + rounds + 1 && entrypoint.isAlive(); i++) {
+            Thread.sleep(25);
+        }
+        assertTrue(looks() >= seen + rounds + 1 || !entrypoint.isAlive(), "the watcher did not look: " + output());
+    }
+
     private void tcp(String ipv4, String ipv6) throws Exception {
         Files.writeString(procNet.resolve("tcp"), HEADER + ipv4);
         Files.writeString(procNet.resolve("tcp6"), HEADER + ipv6);
@@ -151,28 +191,53 @@ class SshdEntrypointWatchTest {
     }
 
     @Test
-    void aSessionNobodyConnectsToEndsAfterItsIdleTimeout() throws Exception {
-        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
+    void aSessionNobodyConnectsToEndsAfterItsIdleTimeoutAndNotBefore() throws Exception {
+        clock(1000);
+        start(withFakeClock(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "5")));
+        awaitLooks(1);
+        clock(1005); // a whole timeout, not more: still running
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), output());
+        clock(1006);
         assertEquals(0, exitWithin(10));
-        assertEquals("Idle: no SSH connection for 1s", Files.readString(terminationLog).strip());
+        assertEquals("Idle: no SSH connection for 5s", Files.readString(terminationLog).strip());
         assertFalse(fakeSshdAlive(), "sshd is stopped");
     }
 
     @Test
     void anOpenConnectionKeepsItAliveAndItsEndStartsTheIdleClock() throws Exception {
+        clock(1000);
         tcp(SSHD_CONNECTION, "");
-        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
-        assertFalse(entrypoint.waitFor(2500, TimeUnit.MILLISECONDS), "a connection is open: not idle");
-        tcp(OTHER_CONNECTION, ""); // only a connection to another port remains
+        start(withFakeClock(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "5")));
+        awaitLooks(1);
+        // far past the timeout since the start, with the connection open all along: not idle
+        clock(1100);
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "a connection is open: not idle; " + output());
+        // it closes (only a connection to another port remains): the clock runs from the last look that saw it, 1100
+        tcp(OTHER_CONNECTION, "");
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "the idle clock starts when the connection ends; " + output());
+        clock(1105);
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "a whole timeout after the close, not more; " + output());
+        clock(1106);
         assertEquals(0, exitWithin(10));
-        assertEquals("Idle: no SSH connection for 1s", Files.readString(terminationLog).strip());
+        assertEquals("Idle: no SSH connection for 5s", Files.readString(terminationLog).strip());
     }
 
     @Test
     void ipv6ConnectionsCountToo() throws Exception {
+        clock(1000);
         tcp("", SSHD_CONNECTION_V6);
-        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
-        assertFalse(entrypoint.waitFor(2000, TimeUnit.MILLISECONDS), "an IPv6 connection is open: not idle");
+        start(withFakeClock(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "5")));
+        awaitLooks(1);
+        clock(1100);
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "an IPv6 connection is open: not idle; " + output());
+        tcp("", "");
+        clock(1106);
+        assertEquals(0, exitWithin(10));
     }
 
     @Test
