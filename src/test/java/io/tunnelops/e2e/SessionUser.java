@@ -124,11 +124,6 @@ public final class SessionUser {
         }
     }
 
-    /** Opens and closes a bare TCP connection, as a kubelet probe does; true when it went through. */
-    public static boolean connectsAndCloses(String host, int port) {
-        return TcpProbe.accepts(host, port);
-    }
-
     public static boolean listening(int localPort) {
         return TcpProbe.accepts("127.0.0.1", localPort);
     }

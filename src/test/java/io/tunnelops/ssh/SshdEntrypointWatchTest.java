@@ -242,20 +242,23 @@ class SshdEntrypointWatchTest {
 
     @Test
     void onlyASuccessfulLoginArmsEndOnDisconnect() throws Exception {
-        start(Map.of("TUNNEL_END_ON_DISCONNECT", "true"));
+        clock(1000); // the clock only counts the watcher's looks here
+        start(withFakeClock(Map.of("TUNNEL_END_ON_DISCONNECT", "true")));
         awaitFakeSshd();
-        // a probe or a failed login: a connection comes and goes, no login
+        // a probe or a failed login: a connection comes, is seen, and goes, with no login
         tcp(SSHD_CONNECTION, "");
         sshdLogs("Connection from 127.0.0.1 port 54321 on 127.0.0.1 port 2222 rdomain \"\"");
-        Thread.sleep(400);
+        awaitLooks(1);
         tcp("", "");
         // the key is known, but its signature is not checked yet
         sshdLogs("Accepted key ED25519 SHA256:abc found at /var/lib/tunnel/home/.ssh/authorized_keys:1");
-        assertFalse(entrypoint.waitFor(1500, TimeUnit.MILLISECONDS), "not armed by a TCP connection or a key lookup");
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "not armed by a TCP connection or a key lookup; " + output());
 
         tcp(SSHD_CONNECTION, "");
         sshdLogs("Accepted publickey for tunnel from 127.0.0.1 port 54322 ssh2: ED25519 SHA256:abc");
-        assertFalse(entrypoint.waitFor(800, TimeUnit.MILLISECONDS), "logged in and connected: still running");
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "logged in and connected: still running; " + output());
         tcp("", "");
         assertEquals(0, exitWithin(10));
         assertEquals("Disconnected: the SSH connection closed", Files.readString(terminationLog).strip());
