@@ -336,13 +336,15 @@ class TunnelEndToEndTest {
                 """, null);
         // a connection that never logs in (a probe, a scan, a failed login) does not arm the end on disconnect: held
         // open until the pod's watcher has looked at it, then closed, and looked at again
+        ProcessHandle sshd = sshdProcess("one-shot");
         try (Socket probe = new Socket(user.host(), Integer.parseInt(user.port()))) {
             probe.setSoTimeout(5000);
             assertTrue(new String(probe.getInputStream().readNBytes(8), StandardCharsets.US_ASCII).startsWith("SSH-2.0"));
-            awaitWatcherLooks("one-shot", 2);
+            awaitWatcherLooks(sshd, 2);
         }
-        awaitWatcherLooks("one-shot", 2);
-        assertTrue(sshdProcess("one-shot").isAlive(), "the watcher saw the connection come and go, and kept the sshd");
+        awaitWatcherLooks(sshd, 2);
+        assertTrue(sshd.isAlive(), "the watcher saw the connection come and go, and ended the session: "
+                + terminationMessage("one-shot"));
         assertEquals(SessionPhase.Ready, phase("one-shot"));
 
         var used = SessionUser.run(user.ssh("-p", user.port(), "-W", "postgres." + ns + ".svc.cluster.local:15492",
@@ -393,7 +395,7 @@ class TunnelEndToEndTest {
         // the watcher has looked since: the sshd still runs and the session is Ready
         await().atMost(idleSeconds + 15, TimeUnit.SECONDS)
                 .until(() -> Instant.now().isAfter(ready.plusSeconds(idleSeconds + 3)) || !sshd.isAlive());
-        awaitWatcherLooks("held", 2);
+        awaitWatcherLooks(sshd, 2);
         assertTrue(sshd.isAlive(), "an open connection ended the session: " + terminationMessage("held"));
         assertEquals(SessionPhase.Ready, phase("held"));
 
@@ -524,8 +526,7 @@ class TunnelEndToEndTest {
      * whole rounds of checks since this call: each new sleep after the first one seen follows a round that began
      * after this call. Returns early when the entrypoint exits.
      */
-    private void awaitWatcherLooks(String name, int looks) {
-        ProcessHandle entrypoint = sshdProcess(name);
+    private static void awaitWatcherLooks(ProcessHandle entrypoint, int looks) {
         java.util.Set<Long> sleeps = new java.util.HashSet<>();
         await().atMost(looks * 3L + 5, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).until(() -> {
             entrypoint.children().filter(p -> p.info().command().map(c -> c.endsWith("/sleep")).orElse(false))

@@ -161,9 +161,12 @@ class SshdEntrypointWatchTest {
         assertTrue(looks() >= seen + rounds + 1 || !entrypoint.isAlive(), "the watcher did not look: " + output());
     }
 
+    /** Replaces each table at once: a watcher reading a half-written table would see its connection gone. */
     private void tcp(String ipv4, String ipv6) throws Exception {
-        Files.writeString(procNet.resolve("tcp"), HEADER + ipv4);
-        Files.writeString(procNet.resolve("tcp6"), HEADER + ipv6);
+        for (var table : Map.of("tcp", ipv4, "tcp6", ipv6).entrySet()) {
+            Path next = Files.writeString(procNet.resolve(table.getKey() + ".new"), HEADER + table.getValue());
+            Files.move(next, procNet.resolve(table.getKey()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
     }
 
     private void sshdLogs(String line) throws Exception {
