@@ -396,7 +396,8 @@ class TunnelEndToEndTest {
         await().atMost(idleSeconds + 15, TimeUnit.SECONDS)
                 .until(() -> Instant.now().isAfter(ready.plusSeconds(idleSeconds + 3)) || !sshd.isAlive());
         awaitWatcherLooks(sshd, 2);
-        assertTrue(sshd.isAlive(), "an open connection ended the session: " + terminationMessage("held"));
+        assertTrue(sshd.isAlive(), "an open connection ended the session: " + terminationMessage("held") + " (phase "
+                + phase("held") + ")");
         assertEquals(SessionPhase.Ready, phase("held"));
 
         // the connection closes: the session ends Idle, and not before a whole timeout has passed since (the watcher

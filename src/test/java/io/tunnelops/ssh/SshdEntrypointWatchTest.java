@@ -1,5 +1,6 @@
 package io.tunnelops.ssh;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -155,10 +157,8 @@ class SshdEntrypointWatchTest {
      */
     private void awaitLooks(int rounds) throws Exception {
         long seen = looks();
-        for (int i = 0; i < 200 && looks() < seen + rounds + 1 && entrypoint.isAlive(); i++) {
-            Thread.sleep(25);
-        }
-        assertTrue(looks() >= seen + rounds + 1 || !entrypoint.isAlive(), "the watcher did not look: " + output());
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(25))
+                .until(() -> looks() >= seen + rounds + 1 || !entrypoint.isAlive());
     }
 
     /** Replaces each table at once: a watcher reading a half-written table would see its connection gone. */
