@@ -26,6 +26,16 @@ import io.tunnelops.testing.TcpProbe;
  */
 public final class SessionUser {
 
+    /**
+     * What the client prints when the sshd refuses a session channel (a shell, a command, sftp, scp): MaxSessions 0,
+     * which sshd logs as "no more sessions". Only sshd says it, after the key login: no login shell can.
+     */
+    public static final String SESSION_CHANNEL_REFUSED = "channel 0: open failed: connect failed: open failed";
+    /** What the client prints when the sshd refuses a forward (-W, -L, -D) that PermitOpen does not list. */
+    public static final String FORWARD_REFUSED = "open failed: administratively prohibited: open failed";
+    /** What /usr/sbin/nologin prints: a refusal by the login shell, not by sshd_config. */
+    public static final String NOLOGIN_REFUSED = "This account is currently not available.";
+
     public final TunnelSession session;
     final Path dir;
     final Path key;
@@ -41,6 +51,18 @@ public final class SessionUser {
         // the published known_hosts holds exactly the published fingerprint: never trust on first use
         String printed = OpenSshTools.succeed("ssh-keygen", "-lf", knownHosts.toString());
         assertEquals(session.getStatus().getHostKeyFingerprint(), printed.split(" ")[1]);
+        // and it is for the endpoint the status names, as ssh looks it up: ssh would not use a line for another
+        assertEquals(List.of(knownHostsName()), knownHostsNames());
+    }
+
+    /** The name ssh looks the endpoint up by in known_hosts: "host" on port 22, "[host]:port" on any other. */
+    public String knownHostsName() {
+        return port().equals("22") ? host() : "[" + host() + "]:" + port();
+    }
+
+    /** The host names of the published known_hosts, one per line (its first field). */
+    public List<String> knownHostsNames() throws IOException {
+        return Files.readAllLines(knownHosts).stream().filter(l -> !l.isBlank()).map(l -> l.split(" ")[0]).toList();
     }
 
     /** ssh with the user's files, then the given arguments. */
@@ -100,11 +122,6 @@ public final class SessionUser {
         } catch (IOException e) {
             return true;
         }
-    }
-
-    /** Opens and closes a bare TCP connection, as a kubelet probe does; true when it went through. */
-    public static boolean connectsAndCloses(String host, int port) {
-        return TcpProbe.accepts(host, port);
     }
 
     public static boolean listening(int localPort) {

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,6 +54,8 @@ import io.tunnelops.testing.OpenSshTools;
 @WithKubernetesTestServer(crud = true)
 class TunnelEndToEndTest {
 
+    /** The runner's pods: one directory per sshd, "namespace_deployment", with the sshd's log. */
+    private static final Path PODS = Path.of("/var/lib/tunnel-operator-local/e2e-" + ProcessHandle.current().pid());
     private static LocalPodRunner runner;
 
     @Inject
@@ -67,8 +70,7 @@ class TunnelEndToEndTest {
     @BeforeEach
     void setUp() throws IOException {
         if (runner == null) {
-            runner = new LocalPodRunner(client, Path.of("/var/lib/tunnel-operator-local/e2e-" + ProcessHandle.current().pid()))
-                    .start();
+            runner = new LocalPodRunner(client, PODS).start();
         }
         ns = "e2e-" + UUID.randomUUID().toString().substring(0, 8);
         dir = Files.createTempDirectory("tunnel-user-");
@@ -149,13 +151,15 @@ class TunnelEndToEndTest {
 
     @Test
     void everythingButTheTunnelIsRefused() throws Exception {
-        targetWithEcho("postgres", 15442);
+        String targetIp = targetWithEcho("postgres", 15442);
+        // another port of the target's own host answers too: only the sshd stands between a forward and it
+        cleanup.add(new EchoServer(targetIp, 15443));
         String otherIp = targetWithEcho("redis", 16379);
         SessionUser user = sessionFromYaml(minimalSession("locked", "postgres", 15442), null);
         String target = "postgres." + ns + ".svc.cluster.local";
         String login = "tunnel@" + user.host();
 
-        // the permitted target itself works through -W
+        // the positive control of each refusal below: the same argument list, key and port reach the target with -W
         var allowed = SessionUser.run(user.ssh("-p", user.port(), "-W", target + ":15442", login), "ping");
         assertEquals("ping", allowed.output());
 
@@ -165,44 +169,63 @@ class TunnelEndToEndTest {
                 // numeric spellings of loopback: PermitOpen compares the literal string, so none matches
                 "0177.0.0.1:2222", "0x7f.1:15442", "2130706433:15442", "127.1:2222")) {
             var refused = SessionUser.run(user.ssh("-p", user.port(), "-W", elsewhere, login), "ping");
-            assertNotEquals(0, refused.exitCode(), elsewhere);
+            assertEquals(255, refused.exitCode(), elsewhere + ": " + refused.output());
             assertFalse(refused.output().contains("ping"), elsewhere);
-            assertTrue(refused.output().contains("administratively prohibited"), refused.output());
+            assertTrue(refused.output().contains(SessionUser.FORWARD_REFUSED), elsewhere + ": " + refused.output());
         }
-        // -L to another port: the forward opens locally, but the sshd refuses to connect it
-        Process otherPort = SessionUser.start(user.ssh("-N", "-L", "15443:" + otherIp + ":16379", "-p", user.port(), login),
-                dir.resolve("other-port.log"));
-        cleanup.add(otherPort::destroy);
-        await().atMost(10, TimeUnit.SECONDS).until(() -> SessionUser.listening(15443));
+        // -L to another port of the same host, next to the permitted forward in the same client: that one carries
+        // data, the other is refused by the sshd. ssh binds its forwards in order: once the second listens, both do
+        // (a probe of the first would be a connection, which the sshd refuses)
+        Path forwardsLog = dir.resolve("forwards.log");
+        Process forwards = SessionUser.start(user.ssh("-N", "-L", "15443:" + target + ":15443",
+                "-L", "15444:" + target + ":15442", "-p", user.port(), login), forwardsLog);
+        cleanup.add(forwards::destroy);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> SessionUser.listening(15444));
+        assertEquals("control\n", SessionUser.roundTrip(15444, "control\n"));
+        assertFalse(read(forwardsLog).contains(SessionUser.FORWARD_REFUSED), read(forwardsLog));
         assertTrue(SessionUser.refused(15443), "the sshd must not connect a forward to another port");
+        await().atMost(10, TimeUnit.SECONDS).until(() -> read(forwardsLog).contains(SessionUser.FORWARD_REFUSED));
 
-        // remote forwarding
+        // remote forwarding: sshd answers the tcpip-forward request with a failure (AllowTcpForwarding local)
         var remote = SessionUser.run(user.ssh("-N", "-R", "19999:localhost:15442", "-p", user.port(), login), "");
-        assertNotEquals(0, remote.exitCode());
-        assertTrue(remote.output().contains("remote port forwarding failed"), remote.output());
+        assertEquals(255, remote.exitCode(), remote.output());
+        assertTrue(remote.output().contains("Error: remote port forwarding failed for listen port 19999"), remote.output());
 
-        // dynamic forwarding to anything but the target
-        Process socks = SessionUser.start(user.ssh("-N", "-D", "11080", "-p", user.port(), login), dir.resolve("socks.log"));
+        // dynamic forwarding: the target itself goes through (the control), anything else is refused by the sshd
+        Path socksLog = dir.resolve("socks.log");
+        Process socks = SessionUser.start(user.ssh("-N", "-D", "11080", "-p", user.port(), login), socksLog);
         cleanup.add(socks::destroy);
         await().atMost(10, TimeUnit.SECONDS).until(() -> SessionUser.listening(11080));
-        assertEquals(-1, socksConnect(11080, "redis." + ns + ".svc.cluster.local", 16379));
         assertEquals(0, socksConnect(11080, target, 15442), "the target itself is allowed through SOCKS too");
+        assertFalse(read(socksLog).contains(SessionUser.FORWARD_REFUSED), read(socksLog));
+        assertEquals(-1, socksConnect(11080, "redis." + ns + ".svc.cluster.local", 16379));
+        await().atMost(10, TimeUnit.SECONDS).until(() -> read(socksLog).contains(SessionUser.FORWARD_REFUSED));
 
-        // a shell, a command, sftp and scp
+        // a shell, a command, sftp and scp: sshd refuses the session channel itself (MaxSessions 0), before the
+        // login shell (nologin here and in the image) could; TunnelSshdLayersTest shows it for a shell that works
         var shell = SessionUser.run(user.ssh("-tt", "-p", user.port(), login), "echo SHELL-OPENED; exit\n");
-        assertNotEquals(0, shell.exitCode());
-        assertFalse(shell.output().contains("SHELL-OPENED"));
+        assertSessionRefused(shell, "SHELL-OPENED");
         var command = SessionUser.run(user.ssh("-p", user.port(), login, "echo", "COMMAND-RAN"), "");
-        assertNotEquals(0, command.exitCode());
-        assertFalse(command.output().contains("COMMAND-RAN"));
+        assertSessionRefused(command, "COMMAND-RAN");
         var sftp = SessionUser.run(sftp(user, "-b", "-", "-P", user.port(), login), "ls /\n");
-        assertNotEquals(0, sftp.exitCode(), sftp.output());
+        assertSessionRefused(sftp, "SFTP-LISTED");
         Path file = Files.writeString(dir.resolve("file.txt"), "data");
         for (String mode : List.of("-O", "-s")) {
             var scp = SessionUser.run(scp(user, mode, "-P", user.port(), file.toString(), login + ":/tmp/copied"), "");
-            assertNotEquals(0, scp.exitCode(), "scp " + mode + ": " + scp.output());
+            assertSessionRefused(scp, "scp " + mode + " never prints this");
         }
         assertFalse(Files.exists(Path.of("/tmp/copied")));
+        // and the sshd says why, once for each: shell, command, sftp, scp -O, scp -s
+        assertEquals(5, sshdLog("locked").lines().filter(l -> l.equals("no more sessions")).count(), sshdLog("locked"));
+    }
+
+    /** Refused by the sshd itself: the client's message for it, nothing of the login shell, nothing of the session. */
+    private static void assertSessionRefused(OpenSshTools.Result result, String marker) {
+        String seen = "exit " + result.exitCode() + ", output: " + result.output();
+        assertTrue(result.output().contains(SessionUser.SESSION_CHANNEL_REFUSED), seen);
+        assertFalse(result.output().contains(SessionUser.NOLOGIN_REFUSED), seen);
+        assertFalse(result.output().contains(marker), seen);
+        assertNotEquals(0, result.exitCode(), seen);
     }
 
     @Test
@@ -230,16 +253,27 @@ class TunnelEndToEndTest {
     void aHostKeyThatDiffersFromThePublishedOneIsRefusedByTheClient() throws Exception {
         targetWithEcho("postgres", 15462);
         SessionUser user = sessionFromYaml(minimalSession("mitm", "postgres", 15462), null);
-        // a known_hosts whose key for this endpoint is another one: what a client sees when someone else answers
-        SshKeyPair impostor = Ed25519KeyGenerator.generate("impostor");
-        Files.writeString(user.knownHosts, "[" + user.host() + "]:2222 " + impostor.publicKey() + "\n");
+        List<String> toTarget = user.ssh("-p", user.port(), "-W", "postgres." + ns + ".svc.cluster.local:15462",
+                "tunnel@" + user.host());
+        // the published known_hosts has one line, for the host and port of the status' endpoint
+        String endpoint = "[" + user.host() + "]:" + user.port();
+        assertEquals(List.of(endpoint), user.knownHostsNames());
+        assertEquals("ping", SessionUser.run(toTarget, "ping").output(), "control: the published key is accepted");
 
-        var result = SessionUser.run(user.ssh("-p", user.port(), "-W", "postgres." + ns + ".svc.cluster.local:15462",
-                "tunnel@" + user.host()), "ping");
+        // a known_hosts whose key for this very endpoint is another one: what a client sees when someone else answers
+        SshKeyPair impostor = Ed25519KeyGenerator.generate("impostor");
+        Files.writeString(user.knownHosts, endpoint + " " + impostor.publicKey() + "\n");
+        var result = SessionUser.run(toTarget, "ping");
 
         assertEquals(255, result.exitCode());
-        assertTrue(result.output().contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
-                || result.output().contains("Host key verification failed"), result.output());
+        assertTrue(result.output().contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), result.output());
+        assertTrue(result.output().contains("Host key for " + endpoint + " has changed and you have requested strict"
+                + " checking."), result.output());
+        // the key that answered is the session's own, the one the status publishes
+        assertTrue(result.output().contains("The fingerprint for the ED25519 key sent by the remote host is\n"
+                + user.session.getStatus().getHostKeyFingerprint() + "."), result.output());
+        // not what a host with no line at all gets
+        assertFalse(result.output().contains("No ED25519 host key is known"), result.output());
         assertFalse(result.output().lines().anyMatch(l -> l.equals("ping")), result.output());
     }
 
@@ -267,7 +301,12 @@ class TunnelEndToEndTest {
         assertNotEquals(a.host(), b.host());
         assertNotEquals(a.session.getStatus().getHostKeyFingerprint(), b.session.getStatus().getHostKeyFingerprint());
 
-        // a's key and a's known_hosts do not open b
+        // a's known_hosts does not vouch for b's sshd: it has no line for b's endpoint
+        var unknown = SessionUser.run(a.ssh("-p", b.port(), "-W", "beta." + ns + ".svc.cluster.local:15483",
+                "tunnel@" + b.host()), "ping");
+        assertEquals(255, unknown.exitCode());
+        assertTrue(unknown.output().contains("No ED25519 host key is known for " + b.knownHostsName()), unknown.output());
+        // a's key does not open b: with b's known_hosts, so that the host check passes and the login is what fails
         List<String> aIntoB = b.ssh("-p", b.port(), "-W", "beta." + ns + ".svc.cluster.local:15483", "tunnel@" + b.host());
         aIntoB.set(aIntoB.indexOf(b.key.toString()), a.key.toString());
         var denied = SessionUser.run(aIntoB, "ping");
@@ -276,8 +315,8 @@ class TunnelEndToEndTest {
         // and b's sshd does not forward to a's target, even for b's own user
         var crossTarget = SessionUser.run(b.ssh("-p", b.port(), "-W", "alpha." + ns + ".svc.cluster.local:15482",
                 "tunnel@" + b.host()), "ping");
-        assertNotEquals(0, crossTarget.exitCode());
-        assertTrue(crossTarget.output().contains("administratively prohibited"), crossTarget.output());
+        assertEquals(255, crossTarget.exitCode());
+        assertTrue(crossTarget.output().contains(SessionUser.FORWARD_REFUSED), crossTarget.output());
         // each works for its own user
         assertEquals("ping", SessionUser.run(b.ssh("-p", b.port(), "-W", "beta." + ns + ".svc.cluster.local:15483",
                 "tunnel@" + b.host()), "ping").output());
@@ -295,9 +334,17 @@ class TunnelEndToEndTest {
                   target: {service: postgres, ports: [15492]}
                   endOnDisconnect: true
                 """, null);
-        // a probe-like TCP connection that never logs in does not end it
-        assertTrue(SessionUser.connectsAndCloses(user.host(), 2222));
-        await().pollDelay(Duration.ofSeconds(2)).atMost(3, TimeUnit.SECONDS).until(() -> true);
+        // a connection that never logs in (a probe, a scan, a failed login) does not arm the end on disconnect: held
+        // open until the pod's watcher has looked at it, then closed, and looked at again
+        ProcessHandle sshd = sshdProcess("one-shot");
+        try (Socket probe = new Socket(user.host(), Integer.parseInt(user.port()))) {
+            probe.setSoTimeout(5000);
+            assertTrue(new String(probe.getInputStream().readNBytes(8), StandardCharsets.US_ASCII).startsWith("SSH-2.0"));
+            awaitWatcherLooks(sshd, 2);
+        }
+        awaitWatcherLooks(sshd, 2);
+        assertTrue(sshd.isAlive(), "the watcher saw the connection come and go, and ended the session: "
+                + terminationMessage("one-shot"));
         assertEquals(SessionPhase.Ready, phase("one-shot"));
 
         var used = SessionUser.run(user.ssh("-p", user.port(), "-W", "postgres." + ns + ".svc.cluster.local:15492",
@@ -327,7 +374,45 @@ class TunnelEndToEndTest {
         }
     }
 
-    // ---- helpers
+    /**
+     * The idle clock counts from the last look that saw an SSH connection: an open connection (established, with or
+     * without traffic: what entrypoint.sh counts) keeps a session Ready past its idleTimeout, and its close starts the
+     * clock again.
+     */
+    @Test
+    void anOpenConnectionKeepsASessionPastItsIdleTimeoutAndItsCloseStartsTheClock() throws Exception {
+        int idleSeconds = 5;
+        targetWithEcho("postgres", 15532);
+        SessionUser user = sessionFromYaml(minimalSession("held", "postgres", 15532) + "  idleTimeout: " + idleSeconds
+                + "s\n", null);
+        ProcessHandle sshd = sshdProcess("held");
+        Instant ready = Instant.parse(user.session.getStatus().getConditions().stream()
+                .filter(c -> c.getType().equals("Ready")).findFirst().orElseThrow().getLastTransitionTime());
+        Process tunnel = openTunnel(user, 15532);
+        assertEquals("held\n", SessionUser.roundTrip(15532, "held\n"));
+
+        // well past the timeout counted from the session's Ready (whole seconds in the watcher: 3 s of slack), and
+        // the watcher has looked since: the sshd still runs and the session is Ready
+        await().atMost(idleSeconds + 15, TimeUnit.SECONDS)
+                .until(() -> Instant.now().isAfter(ready.plusSeconds(idleSeconds + 3)) || !sshd.isAlive());
+        awaitWatcherLooks(sshd, 2);
+        assertTrue(sshd.isAlive(), "an open connection ended the session: " + terminationMessage("held") + " (phase "
+                + phase("held") + ")");
+        assertEquals(SessionPhase.Ready, phase("held"));
+
+        // the connection closes: the session ends Idle, and not before a whole timeout has passed since (the watcher
+        // looks once a second in whole seconds, so the last look with the connection may be up to 1 s before)
+        tunnel.destroy();
+        assertTrue(tunnel.waitFor(5, TimeUnit.SECONDS));
+        Instant closed = Instant.now();
+        java.util.concurrent.CompletableFuture<Instant> sshdEnded = sshd.onExit().thenApply(p -> Instant.now());
+        TunnelSession ended = awaitEnded("held");
+        assertEquals(EndReason.Idle, ended.getStatus().getEndReason());
+        Duration afterClose = Duration.between(closed, sshdEnded.get(10, TimeUnit.SECONDS));
+        assertTrue(afterClose.compareTo(Duration.ofSeconds(idleSeconds - 1)) >= 0,
+                "ended " + afterClose.toMillis() + " ms after the connection closed");
+        assertSshdGone("held");
+    }
 
     @Test
     void hostsWrittenAsNumbersAreRefusedEvenWhenAPolicyListsThemAndNoSshdRuns() throws Exception {
@@ -428,6 +513,38 @@ class TunnelEndToEndTest {
         return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();
     }
 
+    // ---- helpers
+
+    /** The session's sshd as the runner started it: the image's entrypoint (exec'd by the namespace tools before it). */
+    private ProcessHandle sshdProcess(String name) {
+        Long pid = runner.runningPids().get(ns + "/" + name + "-sshd");
+        assertTrue(pid != null, "no sshd runs for " + name);
+        return ProcessHandle.of(pid).orElseThrow(() -> new AssertionError("the sshd of " + name + " has exited"));
+    }
+
+    /**
+     * Waits until the pod's watcher (entrypoint.sh's loop: its checks, then {@code sleep}) has made {@code looks}
+     * whole rounds of checks since this call: each new sleep after the first one seen follows a round that began
+     * after this call. Returns early when the entrypoint exits.
+     */
+    private static void awaitWatcherLooks(ProcessHandle entrypoint, int looks) {
+        java.util.Set<Long> sleeps = new java.util.HashSet<>();
+        await().atMost(looks * 3L + 5, TimeUnit.SECONDS).pollInterval(Duration.ofMillis(50)).until(() -> {
+            entrypoint.children().filter(p -> p.info().command().map(c -> c.endsWith("/sleep")).orElse(false))
+                    .forEach(p -> sleeps.add(p.pid()));
+            return sleeps.size() > looks || !entrypoint.isAlive();
+        });
+    }
+
+    /** The sshd's log (the runner keeps the container's output, as kubectl logs shows it). */
+    private String sshdLog(String name) {
+        return read(PODS.resolve(ns + "_" + name + "-sshd").resolve("sshd.log"));
+    }
+
+    private String terminationMessage(String name) {
+        return read(PODS.resolve(ns + "_" + name + "-sshd").resolve("termination-log"));
+    }
+
     /** The session's sshd Deployment is deleted, and the runner stopped its process. */
     private void assertSshdGone(String name) {
         await().atMost(10, TimeUnit.SECONDS).until(() ->
@@ -481,7 +598,7 @@ class TunnelEndToEndTest {
     }
 
     /** The published command with the user's files (and any ssh options before its own words), in the background. */
-    private void openTunnel(SessionUser user, int localPort, String... options) throws IOException {
+    private Process openTunnel(SessionUser user, int localPort, String... options) throws IOException {
         List<String> command = new ArrayList<>(user.publishedCommand());
         command.addAll(1, List.of(options));
         Process tunnel = SessionUser.start(command, dir.resolve("tunnel-" + localPort + ".log"));
@@ -491,6 +608,7 @@ class TunnelEndToEndTest {
         });
         await().atMost(10, TimeUnit.SECONDS).until(() -> SessionUser.listening(localPort) || !tunnel.isAlive());
         assertTrue(tunnel.isAlive(), () -> "ssh exited: " + read(dir.resolve("tunnel-" + localPort + ".log")));
+        return tunnel;
     }
 
     private static List<String> sftp(SessionUser user, String... args) {

@@ -2,7 +2,6 @@ package io.tunnelops.images;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -207,19 +206,24 @@ class ShellBundleIT {
             OpenSshTools.Result sftp = sftp(port, knownHosts, "put " + upload + " upload.txt\nls -l upload.txt\n");
             assertEquals(0, sftp.exitCode(), sftp.output() + "\nsshd:\n" + sshd.output());
             assertEquals("uploaded by sftp\n", Files.readString(work.resolve(name + "/state/home/upload.txt")));
-            // control: a failing transfer fails the batch (the root filesystem is read-only)
+            // a failing transfer fails the batch, for the read-only root: EROFS, which sftp reports as "Failure" (a
+            // root that were only not the user's would say "Permission denied"); the put above is its control
             OpenSshTools.Result refusedPut = sftp(port, knownHosts, "put " + upload + " /app-upload.txt\n");
-            assertNotEquals(0, refusedPut.exitCode(), refusedPut.output());
+            assertEquals(1, refusedPut.exitCode(), refusedPut.output());
+            assertTrue(refusedPut.output().contains("dest open \"/app-upload.txt\": Failure"), refusedPut.output());
 
-            // DisableForwarding yes: -W (a direct-tcpip channel) and -R are refused
+            // DisableForwarding yes: -W (a direct-tcpip channel) and -R are refused by sshd, for the same client, key
+            // and port that ran the command above (controlForwardingAndEnvironmentAreWhatTheConfigSays: -W itself works)
             OpenSshTools.Result direct = ssh(port, knownHosts, List.of("-W", "127.0.0.1:" + port), null, "");
-            assertNotEquals(0, direct.exitCode(), direct.output());
-            assertTrue(direct.output().contains("administratively prohibited"), direct.output());
+            assertEquals(255, direct.exitCode(), direct.output());
+            assertTrue(direct.output().contains(SessionUser.FORWARD_REFUSED), direct.output());
             assertFalse(direct.output().contains("SSH-2.0-"), direct.output());
+            int listenPort = TcpProbe.freeLoopbackPort();
             OpenSshTools.Result remote = ssh(port, knownHosts, List.of("-N", "-o", "ExitOnForwardFailure=yes",
-                    "-R", "127.0.0.1:" + TcpProbe.freeLoopbackPort() + ":127.0.0.1:" + port), null, "");
-            assertNotEquals(0, remote.exitCode(), remote.output());
-            assertTrue(remote.output().contains("remote port forwarding failed"), remote.output());
+                    "-R", "127.0.0.1:" + listenPort + ":127.0.0.1:" + port), null, "");
+            assertEquals(255, remote.exitCode(), remote.output());
+            assertTrue(remote.output().contains("Error: remote port forwarding failed for listen port " + listenPort),
+                    remote.output());
         } finally {
             sshd.stop(Duration.ofSeconds(5));
         }

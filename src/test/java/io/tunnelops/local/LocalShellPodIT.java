@@ -153,7 +153,7 @@ class LocalShellPodIT {
         assertEquals("", nothingOrReset(localPort), "nothing comes back through a refused forward");
         forwarding.waitFor(15, TimeUnit.SECONDS);
         String forwardOutput = new String(forwarding.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(forwardOutput.contains("administratively prohibited"), forwardOutput);
+        assertTrue(forwardOutput.contains(io.tunnelops.e2e.SessionUser.FORWARD_REFUSED), forwardOutput);
         assertTrue(Files.readString(PODS.resolve("default_shell1-sshd/sshd.log")).contains("refused local port forward"));
         client.apps().deployments().inNamespace(NAMESPACE).withName("shell1-sshd").delete();
     }

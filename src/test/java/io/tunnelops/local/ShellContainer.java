@@ -104,7 +104,8 @@ public final class ShellContainer {
         return missing;
     }
 
-    private static Path nssWrapper() {
+    /** This machine's libnss_wrapper.so, or null. */
+    public static Path nssWrapper() {
         return NSS_WRAPPER.stream().filter(Files::isRegularFile).findFirst().orElse(null);
     }
 

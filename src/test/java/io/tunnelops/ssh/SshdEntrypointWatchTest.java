@@ -1,5 +1,6 @@
 package io.tunnelops.ssh;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -121,9 +123,50 @@ class SshdEntrypointWatchTest {
         Runtime.getRuntime().addShutdownHook(onJvmExit);
     }
 
+    /**
+     * The watcher's clock: a {@code date} first on its PATH that answers {@code date +%s} with the second in the file
+     * "clock", and counts each question in "looks" (the watcher asks once per round, before its checks).
+     */
+    private Map<String, String> withFakeClock(Map<String, String> env) throws Exception {
+        Path bin = Files.createDirectories(dir.resolve("fake-bin"));
+        Path date = bin.resolve("date");
+        Files.writeString(date, """
+                #!/bin/sh
+                if [ "$1" = "+%%s" ]; then echo look >> "%s"; cat "%s"; else exec /bin/date "$@"; fi
+                """.formatted(dir.resolve("looks"), dir.resolve("clock")));
+        Files.setPosixFilePermissions(date, PosixFilePermissions.fromString("rwx------"));
+        Map<String, String> withClock = new java.util.HashMap<>(env);
+        withClock.put("PATH", bin + ":" + System.getenv("PATH"));
+        return withClock;
+    }
+
+    private void clock(long epochSecond) throws Exception {
+        Files.writeString(dir.resolve("clock.new"), epochSecond + "\n");
+        Files.move(dir.resolve("clock.new"), dir.resolve("clock"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private long looks() throws Exception {
+        Path looks = dir.resolve("looks");
+        return Files.exists(looks) ? Files.readAllLines(looks).size() : 0;
+    }
+
+    /**
+     * Waits until the watcher has made {@code rounds} whole rounds of checks that began after this call, with the
+     * clock and TCP tables as they are now: a question of the time after this call starts such a round (its checks
+     * follow it), the next question shows the round ended. Returns early when the entrypoint exits.
+     */
+    private void awaitLooks(int rounds) throws Exception {
+        long seen = looks();
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(25))
+                .until(() -> looks() >= seen + rounds + 1 || !entrypoint.isAlive());
+    }
+
+    /** Replaces each table at once: a watcher reading a half-written table would see its connection gone. */
     private void tcp(String ipv4, String ipv6) throws Exception {
-        Files.writeString(procNet.resolve("tcp"), HEADER + ipv4);
-        Files.writeString(procNet.resolve("tcp6"), HEADER + ipv6);
+        for (var table : Map.of("tcp", ipv4, "tcp6", ipv6).entrySet()) {
+            Path next = Files.writeString(procNet.resolve(table.getKey() + ".new"), HEADER + table.getValue());
+            Files.move(next, procNet.resolve(table.getKey()), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
     }
 
     private void sshdLogs(String line) throws Exception {
@@ -151,46 +194,74 @@ class SshdEntrypointWatchTest {
     }
 
     @Test
-    void aSessionNobodyConnectsToEndsAfterItsIdleTimeout() throws Exception {
-        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
+    void aSessionNobodyConnectsToEndsAfterItsIdleTimeoutAndNotBefore() throws Exception {
+        clock(1000);
+        start(withFakeClock(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "5")));
+        awaitLooks(1);
+        clock(1005); // a whole timeout, not more: still running
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), output());
+        clock(1006);
         assertEquals(0, exitWithin(10));
-        assertEquals("Idle: no SSH connection for 1s", Files.readString(terminationLog).strip());
+        assertEquals("Idle: no SSH connection for 5s", Files.readString(terminationLog).strip());
         assertFalse(fakeSshdAlive(), "sshd is stopped");
     }
 
     @Test
     void anOpenConnectionKeepsItAliveAndItsEndStartsTheIdleClock() throws Exception {
+        clock(1000);
         tcp(SSHD_CONNECTION, "");
-        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
-        assertFalse(entrypoint.waitFor(2500, TimeUnit.MILLISECONDS), "a connection is open: not idle");
-        tcp(OTHER_CONNECTION, ""); // only a connection to another port remains
+        start(withFakeClock(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "5")));
+        awaitLooks(1);
+        // far past the timeout since the start, with the connection open all along: not idle
+        clock(1100);
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "a connection is open: not idle; " + output());
+        // it closes (only a connection to another port remains): the clock runs from the last look that saw it, 1100
+        tcp(OTHER_CONNECTION, "");
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "the idle clock starts when the connection ends; " + output());
+        clock(1105);
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "a whole timeout after the close, not more; " + output());
+        clock(1106);
         assertEquals(0, exitWithin(10));
-        assertEquals("Idle: no SSH connection for 1s", Files.readString(terminationLog).strip());
+        assertEquals("Idle: no SSH connection for 5s", Files.readString(terminationLog).strip());
     }
 
     @Test
     void ipv6ConnectionsCountToo() throws Exception {
+        clock(1000);
         tcp("", SSHD_CONNECTION_V6);
-        start(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "1"));
-        assertFalse(entrypoint.waitFor(2000, TimeUnit.MILLISECONDS), "an IPv6 connection is open: not idle");
+        start(withFakeClock(Map.of("TUNNEL_IDLE_TIMEOUT_SECONDS", "5")));
+        awaitLooks(1);
+        clock(1100);
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "an IPv6 connection is open: not idle; " + output());
+        tcp("", "");
+        clock(1106);
+        assertEquals(0, exitWithin(10));
     }
 
     @Test
     void onlyASuccessfulLoginArmsEndOnDisconnect() throws Exception {
-        start(Map.of("TUNNEL_END_ON_DISCONNECT", "true"));
+        clock(1000); // the clock only counts the watcher's looks here
+        start(withFakeClock(Map.of("TUNNEL_END_ON_DISCONNECT", "true")));
         awaitFakeSshd();
-        // a probe or a failed login: a connection comes and goes, no login
+        // a probe or a failed login: a connection comes, is seen, and goes, with no login
         tcp(SSHD_CONNECTION, "");
         sshdLogs("Connection from 127.0.0.1 port 54321 on 127.0.0.1 port 2222 rdomain \"\"");
-        Thread.sleep(400);
+        awaitLooks(1);
         tcp("", "");
         // the key is known, but its signature is not checked yet
         sshdLogs("Accepted key ED25519 SHA256:abc found at /var/lib/tunnel/home/.ssh/authorized_keys:1");
-        assertFalse(entrypoint.waitFor(1500, TimeUnit.MILLISECONDS), "not armed by a TCP connection or a key lookup");
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "not armed by a TCP connection or a key lookup; " + output());
 
         tcp(SSHD_CONNECTION, "");
         sshdLogs("Accepted publickey for tunnel from 127.0.0.1 port 54322 ssh2: ED25519 SHA256:abc");
-        assertFalse(entrypoint.waitFor(800, TimeUnit.MILLISECONDS), "logged in and connected: still running");
+        awaitLooks(1);
+        assertTrue(entrypoint.isAlive(), "logged in and connected: still running; " + output());
         tcp("", "");
         assertEquals(0, exitWithin(10));
         assertEquals("Disconnected: the SSH connection closed", Files.readString(terminationLog).strip());
