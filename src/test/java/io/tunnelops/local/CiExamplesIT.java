@@ -58,17 +58,16 @@ class CiExamplesIT {
     private static final String WORKFLOW_NAMESPACE = "team-a-tunnels"; // the workflow's own NAMESPACE
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private static KubectlLocalMode localMode;
     private static LocalCluster cluster;
     private static Kubectl kubectl;
     private static EchoServer workflowEcho;
 
     @BeforeAll
     static void startLocalCluster() throws IOException {
-        Kubectl.requireInstalled();
-        OpenSshTools.requireTool("ssh");
-        Files.createDirectories(STATE);
-        cluster = LocalCluster.start(new LocalCluster.Options(0, Path.of("").toAbsolutePath(), STATE, PODS));
-        kubectl = new Kubectl(cluster.kubeconfig(), STATE.resolve("kube-cache"));
+        localMode = KubectlLocalMode.start(STATE, PODS);
+        cluster = localMode.cluster();
+        kubectl = localMode.kubectl();
         workflowEcho = echoServiceIn(WORKFLOW_NAMESPACE);
     }
 
@@ -77,10 +76,8 @@ class CiExamplesIT {
         if (workflowEcho != null) {
             workflowEcho.close();
         }
-        if (cluster != null) {
-            cluster.close();
-            assertEquals(Map.of(), cluster.runningSshds(), "nothing left running");
-            SshdContainer.deleteTree(PODS);
+        if (localMode != null) {
+            localMode.close();
         }
     }
 

@@ -47,6 +47,7 @@ class KubectlTunnelPluginIT {
     private static final Path BIN = Path.of("bin").toAbsolutePath();
     private static final String ECHO_TARGET = "echo.default.svc.cluster.local:7000";
 
+    private static KubectlLocalMode localMode;
     private static LocalCluster cluster;
     private static Kubectl kubectl;
     private static final List<Process> started = new ArrayList<>();
@@ -54,11 +55,9 @@ class KubectlTunnelPluginIT {
 
     @BeforeAll
     static void startLocalCluster() throws IOException {
-        Kubectl.requireInstalled();
-        OpenSshTools.requireTool("ssh");
-        Files.createDirectories(STATE);
-        cluster = LocalCluster.start(new LocalCluster.Options(0, Path.of("").toAbsolutePath(), STATE, PODS));
-        kubectl = new Kubectl(cluster.kubeconfig(), STATE.resolve("kube-cache"));
+        localMode = KubectlLocalMode.start(STATE, PODS);
+        cluster = localMode.cluster();
+        kubectl = localMode.kubectl();
         // the script's #!/bin/sh: dash on Debian, the strictest of the usual shells
         System.out.println("kubectl tunnel: /bin/sh is " + Path.of("/bin/sh").toRealPath());
     }
@@ -69,10 +68,8 @@ class KubectlTunnelPluginIT {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
         });
-        if (cluster != null) {
-            cluster.close();
-            assertEquals(Map.of(), cluster.runningSshds(), "nothing left running");
-            SshdContainer.deleteTree(PODS);
+        if (localMode != null) {
+            localMode.close();
         }
     }
 

@@ -360,6 +360,11 @@ public final class LocalPodRunner implements AutoCloseable {
         LOG.infof("local pod runner: stopped sshd of %s", key);
     }
 
+    /** The pods' network; null before {@link #start()}. */
+    PodNetwork network() {
+        return network;
+    }
+
     /** The sshd processes running now, by "namespace/deployment". */
     public Map<String, Long> runningPids() {
         Map<String, Long> pids = new java.util.TreeMap<>();

@@ -13,11 +13,16 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -49,6 +54,7 @@ import io.tunnelops.testing.TcpProbe;
  * environment (literal, ConfigMap envFrom, Secret key, $(VAR)), its ConfigMap volume written into the pod's
  * directory, all forwarding off, and the idle timeout. Needs root and OpenSSH, busybox-static, libnss-wrapper.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class LocalShellPodIT {
 
     private static final Path STATE = Path.of("target/local-shell-pod-it").toAbsolutePath();
@@ -95,8 +101,7 @@ class LocalShellPodIT {
     @AfterAll
     static void stop() {
         if (runner != null) {
-            runner.close();
-            assertEquals(Map.of(), runner.runningPids(), "nothing left running");
+            runner.close(); // again if the last test closed it: closing twice is harmless
         }
         if (echo != null) {
             try {
@@ -218,6 +223,38 @@ class LocalShellPodIT {
         client.apps().deployments().inNamespace(NAMESPACE).withName(name + "-sshd").delete();
     }
 
+    @Test
+    @Order(Integer.MAX_VALUE) // the last: it closes the runner the other tests share
+    void closingTheRunnerEndsEverySshdWithTheConnectionsItForkedAndRemovesThePodNetwork() throws Exception {
+        String address = shellSession("last", 0, false);
+        // a live connection: the sshd forks a process for it, and the command runs under that as the pod's user
+        Process connection = new ProcessBuilder(ssh(STATE.resolve("last-known_hosts"), address, "sleep", "1234"))
+                .redirectErrorStream(true).start();
+        try {
+            ProcessHandle sshd = ProcessHandle.of(runner.runningPids().get(NAMESPACE + "/last-sshd")).orElseThrow();
+            LocalModeIT.await(Duration.ofSeconds(10), () -> sshd.descendants().anyMatch(p -> commandLine(p).contains("sleep 1234")),
+                    "the connection's command under the sshd");
+            // every pod's processes and network namespace, and the bridge, as they are before the close
+            List<ProcessHandle> processes = runner.runningPids().values().stream().map(ProcessHandle::of)
+                    .flatMap(Optional::stream).flatMap(p -> Stream.concat(Stream.of(p), p.descendants())).toList();
+            List<String> namespaces = runner.runningPids().values().stream().map(pid -> run("ip", "netns", "identify",
+                    String.valueOf(pid)).strip()).toList();
+            String bridge = runner.network().bridge();
+            assertTrue(namespaces.stream().allMatch(n -> Files.exists(NETNS_DIR.resolve(n))), namespaces.toString());
+            assertTrue(Files.exists(Path.of("/sys/class/net", bridge)), bridge);
+
+            runner.close();
+
+            assertEquals(List.of(), processes.stream().filter(LocalShellPodIT::running).map(LocalShellPodIT::describe)
+                    .toList(), "processes of the pods still running after close()");
+            assertEquals(List.of(), namespaces.stream().filter(n -> Files.exists(NETNS_DIR.resolve(n))).toList(),
+                    "network namespaces left after close()");
+            assertFalse(Files.exists(Path.of("/sys/class/net", bridge)), "the bridge " + bridge + " left after close()");
+        } finally {
+            connection.destroy();
+        }
+    }
+
     // ---- a Shell session's objects, as issue 10's contract has the operator render them
 
     /** Creates the Secret, Service and Deployment; returns the pod's address once its sshd accepts. */
@@ -330,6 +367,43 @@ class LocalShellPodIT {
     }
 
     // ---- helpers
+
+    private static final Path NETNS_DIR = Path.of("/run/netns");
+
+    /** Alive and not a zombie: a zombie has released everything but its entry in the process table. */
+    private static boolean running(ProcessHandle process) {
+        if (!process.isAlive()) {
+            return false; // ProcessHandle also tells a reused pid from the process it was taken of
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
+        } catch (IOException e) {
+            return false; // gone between the two looks
+        }
+    }
+
+    private static String commandLine(ProcessHandle process) {
+        return process.info().commandLine().orElse("");
+    }
+
+    private static String describe(ProcessHandle process) {
+        return process.pid() + " " + commandLine(process);
+    }
+
+    private static String run(String... command) {
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0, String.join(" ", command) + ": " + output);
+            return output;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
 
     private static List<String> ssh(Path knownHosts, String address, String... rest) {
         List<String> command = new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-i", key.toString(),

@@ -83,6 +83,11 @@ public final class PodNetwork implements AutoCloseable {
         LOG.infof("pod network %s on bridge %s", cidr(), bridge);
     }
 
+    /** The bridge's interface name, for a test to check it is gone after {@link #close()}. */
+    public String bridge() {
+        return bridge;
+    }
+
     /** This machine's address on the bridge: the pods' gateway, and the node's address in the real cluster. */
     public String gateway() {
         return text(block + 1);

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,16 +50,26 @@ class SessionLifecycleTest {
     @Inject
     OrphanSweeper sweeper;
 
+    @Inject
+    TunnelSessionReconciler reconciler;
+
     TestClock clock;
     String ns;
+    ReconcilePasses passes;
 
     @BeforeEach
     void setUp() {
+        passes = ReconcilePasses.record(reconciler::reconciliationCount);
         clock = new TestClock(Instant.now());
         QuarkusMock.installMockForType(clock, java.time.Clock.class);
         ns = "life-" + UUID.randomUUID().toString().substring(0, 8);
         client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
         client.resource(targetService(ns, "postgres", 5432)).create();
+    }
+
+    @AfterEach
+    void stopRecording() {
+        passes.close();
     }
 
     @Test
@@ -68,10 +79,10 @@ class SessionLifecycleTest {
         assertEquals(Instant.parse(ready.getMetadata().getCreationTimestamp()).plus(Duration.ofMinutes(30)), expiresAt);
 
         clock.set(expiresAt.minusMillis(300));
-        nudge("short");
-        // several wake-ups happen before the deadline: none of them ends the session early
-        await().pollDelay(Duration.ofMillis(800)).atMost(2, TimeUnit.SECONDS).until(() -> true);
-        assertEquals(SessionPhase.Ready, get("short").getStatus().getPhase());
+        // whole passes run 300 ms before the deadline (the test's and the reconciler's own wake-ups): none ends it
+        passes.awaitWholePass(ns, "short", () -> nudge("short"));
+        assertEquals(SessionPhase.Ready, get("short").getStatus().getPhase(), "ended before its deadline");
+        assertNotNull(deployment("short"), "its sshd deleted before the deadline");
 
         clock.set(expiresAt);
         TunnelSession expired = awaitPhase("short", SessionPhase.Expired);
@@ -95,9 +106,9 @@ class SessionLifecycleTest {
         TunnelSession expired = awaitPhase("kept", SessionPhase.Expired);
 
         clock.set(Instant.parse(expired.getStatus().getEndedAt()).plus(Duration.ofMinutes(59)));
-        nudge("kept");
-        await().pollDelay(Duration.ofMillis(500)).atMost(2, TimeUnit.SECONDS).until(() -> true);
+        passes.awaitWholePass(ns, "kept", () -> nudge("kept"));
         assertNotNull(get("kept"), "kept for the retention period");
+        assertEquals(expired.getStatus(), get("kept").getStatus(), "an ended session's status is final");
 
         clock.set(Instant.parse(expired.getStatus().getEndedAt()).plus(Duration.ofHours(1)));
         nudge("kept");
@@ -121,9 +132,10 @@ class SessionLifecycleTest {
         await().atMost(5, TimeUnit.SECONDS).until(() -> eventReasons("longer").contains("Extended"));
 
         clock.set(created.plus(Duration.ofHours(2)));
-        nudge("longer");
-        await().pollDelay(Duration.ofMillis(500)).atMost(2, TimeUnit.SECONDS).until(() -> true);
+        passes.awaitWholePass(ns, "longer", () -> nudge("longer"));
         assertEquals(SessionPhase.Ready, get("longer").getStatus().getPhase(), "past the old deadline, still live");
+        assertEquals(after.getMetadata().getUid(), deployment("longer").getMetadata().getUid(),
+                "past the old deadline, the same sshd");
     }
 
     @Test

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -63,14 +64,21 @@ class SessionStartFailureTest {
 
     TestClock clock;
     String ns;
+    ReconcilePasses passes;
 
     @BeforeEach
     void setUp() {
+        passes = ReconcilePasses.record(reconciler::reconciliationCount);
         clock = new TestClock(Instant.now());
         QuarkusMock.installMockForType(clock, java.time.Clock.class);
         ns = "start-" + UUID.randomUUID().toString().substring(0, 8);
         client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
         client.resource(targetService(ns, "postgres", 5432)).create();
+    }
+
+    @AfterEach
+    void stopRecording() {
+        passes.close();
     }
 
     @Test
@@ -123,10 +131,8 @@ class SessionStartFailureTest {
     @Test
     void aPodBeingCreatedIsNormalAndStaysSshdStarting() {
         provisioning("patient");
-        long before = reconciler.reconciliationCount();
         FakeKubelet.sshdPodWaiting(client, ns, "patient", "ContainerCreating", null);
-        await().atMost(5, TimeUnit.SECONDS).until(() -> reconciler.reconciliationCount() > before);
-        await().pollDelay(Duration.ofMillis(300)).until(() -> true);
+        passes.awaitWholePass(ns, "patient", () -> touch("patient-sshd-0"));
 
         assertEquals("SshdStarting", ready(get("patient")).getReason());
         assertEquals(SessionPhase.Provisioning, get("patient").getStatus().getPhase());
@@ -161,7 +167,7 @@ class SessionStartFailureTest {
         // later passes neither provision it again nor change it
         clock.advance(Duration.ofMinutes(10));
         FakeKubelet.sshdPodWaiting(client, ns, "late", "ErrImagePull", PULL_ERROR);
-        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        passes.awaitWholePass(ns, "late", () -> touch("late-sshd-0"));
         assertEquals(failed.getStatus(), get("late").getStatus());
         assertNothingLeft("late");
     }
@@ -175,17 +181,16 @@ class SessionStartFailureTest {
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
         drainRequests();
 
-        long before = reconciler.reconciliationCount();
         // what the kubelet reports a restart later: more restarts, a longer back-off, the same exit
         FakeKubelet.sshdPodCrashLooping(client, ns, "steady", 2, "20s");
-        await().atMost(5, TimeUnit.SECONDS).until(() -> reconciler.reconciliationCount() > before);
-        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        passes.awaitWholePass(ns, "steady", () -> touch("steady-sshd-0"));
 
         List<String> writes = drainRequests().stream()
                 .filter(r -> !r.getMethod().equals("GET"))
                 .map(r -> r.getMethod() + " " + r.getPath()).toList();
-        assertEquals(1, writes.size(), "only the test's own pod status, but saw " + writes);
+        assertEquals(3, writes.size(), "only the test's own pod status and two touches, but saw " + writes);
         assertTrue(writes.get(0).contains("/pods/steady-sshd-0/status"), writes.toString());
+        assertTrue(writes.stream().allMatch(w -> w.contains("/pods/steady-sshd-0")), writes.toString());
     }
 
     @Test
@@ -202,11 +207,10 @@ class SessionStartFailureTest {
         assertEquals("SshdReady", ready(ready).getReason());
 
         clock.set(deadline.plusSeconds(60));
-        client.pods().inNamespace(ns).withName("recovers-sshd-0").edit(p -> {
-            p.getMetadata().setAnnotations(Map.of("nudge", "1"));
+        passes.awaitWholePass(ns, "recovers", () -> client.pods().inNamespace(ns).withName("recovers-sshd-0").edit(p -> {
+            p.getMetadata().setAnnotations(Map.of("nudge", UUID.randomUUID().toString()));
             return p;
-        });
-        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        }));
         assertEquals(SessionPhase.Ready, get("recovers").getStatus().getPhase(), "the deadline only binds a waiting sshd");
         assertNotNull(deployment("recovers"));
     }
@@ -237,6 +241,12 @@ class SessionStartFailureTest {
     }
 
     // ---- helpers
+
+    /** An event on the pod that the session's informers see, with nothing in it the reconciler reads. */
+    private void touch(String pod) {
+        client.pods().inNamespace(ns).withName(pod)
+                .edit(p -> { p.getMetadata().setAnnotations(Map.of("touched-by-test", UUID.randomUUID().toString())); return p; });
+    }
 
     /** A session whose Service has its address, so only the sshd is waited for. */
     private void provisioning(String name) {

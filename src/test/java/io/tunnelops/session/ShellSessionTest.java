@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -84,11 +85,19 @@ class ShellSessionTest {
 
     MockNamespace mock;
 
+    ReconcilePasses passes;
+
     @BeforeEach
     void newNamespace() {
+        passes = ReconcilePasses.record(reconciler::reconciliationCount);
         ns = "shell-" + UUID.randomUUID().toString().substring(0, 8);
         client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
         mock = new MockNamespace(client, ns);
+    }
+
+    @AfterEach
+    void stopRecording() {
+        passes.close();
     }
 
     @Test
@@ -231,19 +240,17 @@ class ShellSessionTest {
         });
         await().pollDelay(Duration.ofMillis(300)).until(() -> true);
         drainRequests(server);
-        long passes = reconciler.reconciliationCount();
-        // an event on an owned object makes a full pass over the unchanged session
-        client.apps().deployments().inNamespace(ns).withName("steady-sshd")
+        // an event on an owned object makes a full pass over the unchanged session; the second shows it ended
+        passes.awaitWholePass(ns, "steady", () -> client.apps().deployments().inNamespace(ns).withName("steady-sshd")
                 .edit(d -> {
-                    d.getMetadata().getAnnotations().put("touched-by-test", "yes");
+                    d.getMetadata().getAnnotations().put("touched-by-test", UUID.randomUUID().toString());
                     return d;
-                });
-        await().until(() -> reconciler.reconciliationCount() > passes);
-        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+                }));
 
         List<String> writes = drainRequests(server).stream().filter(r -> !"GET".equals(r.getMethod()))
                 .map(r -> r.getMethod() + " " + r.getPath()).toList();
-        assertEquals(1, writes.size(), "only the test's own edit, but saw " + writes);
+        assertEquals(2, writes.size(), "only the test's own two edits, but saw " + writes);
+        assertTrue(writes.stream().allMatch(w -> w.contains("/deployments/steady-sshd")), writes.toString());
         assertEquals(before.getSpec(), mock.deployment("steady").getSpec());
         assertEquals("registry.example/proxy:1.0", mock.current("steady").getStatus().getShell().getImage());
     }

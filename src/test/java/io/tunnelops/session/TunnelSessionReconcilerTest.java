@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -66,11 +67,19 @@ class TunnelSessionReconcilerTest {
 
     MockNamespace mock;
 
+    ReconcilePasses passes;
+
     @BeforeEach
     void newNamespace() {
+        passes = ReconcilePasses.record(reconciler::reconciliationCount);
         ns = "team-" + UUID.randomUUID().toString().substring(0, 8);
         client.resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
         mock = new MockNamespace(client, ns);
+    }
+
+    @AfterEach
+    void stopRecording() {
+        passes.close();
     }
 
     @Test
@@ -319,14 +328,15 @@ class TunnelSessionReconcilerTest {
         TunnelSession onA = mock.awaitPhase("np-port", SessionPhase.Ready);
         assertTrue(onA.getStatus().getSshCommand().endsWith("-p 30222 tunnel@198.51.100.20"), onA.getStatus().getSshCommand());
 
-        // a ready pod wins over a newer one that is not ready yet
-        FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-3", nodeB, false);
-        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        // a ready pod wins over a newer one that is not ready yet (created in the same second, the newer one still
+        // sorts first: by its name, so that this checks readiness and not the order of creation)
+        FakeKubelet.sshdPodOnNode(client, ns, "np-port", "np-port-sshd-0", nodeB, false);
+        passes.awaitWholePass(ns, "np-port", () -> touch("np-port-sshd-0"));
         assertEquals("198.51.100.20:30222", mock.current("np-port").getStatus().getEndpoint().getAddress());
 
         // no sshd pod at all: no endpoint, not Ready (the last address would not answer)
         client.pods().inNamespace(ns).withName("np-port-sshd-2").withGracePeriod(0).delete();
-        client.pods().inNamespace(ns).withName("np-port-sshd-3").withGracePeriod(0).delete();
+        client.pods().inNamespace(ns).withName("np-port-sshd-0").withGracePeriod(0).delete();
         await().until(() -> mock.current("np-port").getStatus().getEndpoint() == null);
         TunnelSession gone = mock.current("np-port");
         assertEquals(SessionPhase.Provisioning, gone.getStatus().getPhase());
@@ -354,17 +364,22 @@ class TunnelSessionReconcilerTest {
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
         drainRequests(server);
 
-        long before = reconciler.reconciliationCount();
-        client.apps().deployments().inNamespace(ns).withName("steady-np-sshd")
-                .edit(d -> { d.getMetadata().getAnnotations().put("touched-by-test", "yes"); return d; });
-        await().until(() -> reconciler.reconciliationCount() > before);
-        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        // an event on an owned resource triggers a full pass over the unchanged session; the second shows it ended
+        passes.awaitWholePass(ns, "steady-np", () -> client.apps().deployments().inNamespace(ns).withName("steady-np-sshd")
+                .edit(d -> { d.getMetadata().getAnnotations().put("touched-by-test", UUID.randomUUID().toString()); return d; }));
 
         List<String> writes = drainRequests(server).stream()
                 .filter(r -> !r.getMethod().equals("GET"))
                 .map(r -> r.getMethod() + " " + r.getPath()).toList();
-        assertEquals(1, writes.size(), "only the test's own edit, but saw " + writes);
+        assertEquals(2, writes.size(), "only the test's own two edits, but saw " + writes);
+        assertTrue(writes.stream().allMatch(w -> w.contains("/deployments/steady-np-sshd")), writes.toString());
         assertEquals("192.0.2.12:30223", mock.current("steady-np").getStatus().getEndpoint().getAddress());
+    }
+
+    /** An event on the pod that the session's informers see, with nothing in it the reconciler reads. */
+    private void touch(String pod) {
+        client.pods().inNamespace(ns).withName(pod)
+                .edit(p -> { p.getMetadata().setAnnotations(Map.of("touched-by-test", UUID.randomUUID().toString())); return p; });
     }
 
     private void node(String name, String internalIp, String externalIp) {
@@ -388,18 +403,15 @@ class TunnelSessionReconcilerTest {
         await().pollDelay(Duration.ofMillis(500)).until(() -> true);
         drainRequests(server);
 
-        long before = reconciler.reconciliationCount();
-        // An event on an owned resource triggers a full pass over the unchanged session.
-        client.apps().deployments().inNamespace(ns).withName("steady-sshd")
-                .edit(d -> { d.getMetadata().getAnnotations().put("touched-by-test", "yes"); return d; });
-        await().until(() -> reconciler.reconciliationCount() > before);
-        await().pollDelay(Duration.ofMillis(500)).until(() -> true);
+        // An event on an owned resource triggers a full pass over the unchanged session; the second shows it ended.
+        passes.awaitWholePass(ns, "steady", () -> client.apps().deployments().inNamespace(ns).withName("steady-sshd")
+                .edit(d -> { d.getMetadata().getAnnotations().put("touched-by-test", UUID.randomUUID().toString()); return d; }));
 
         List<String> writes = drainRequests(server).stream()
                 .filter(r -> !r.getMethod().equals("GET"))
                 .map(r -> r.getMethod() + " " + r.getPath()).toList();
-        assertEquals(1, writes.size(), "only the test's own edit, but saw " + writes);
-        assertTrue(writes.get(0).contains("/deployments/steady-sshd"), writes.toString());
+        assertEquals(2, writes.size(), "only the test's own two edits, but saw " + writes);
+        assertTrue(writes.stream().allMatch(w -> w.contains("/deployments/steady-sshd")), writes.toString());
         assertEquals(itemsBefore, mock.secretItems("steady"), "keys must never be regenerated");
     }
 
