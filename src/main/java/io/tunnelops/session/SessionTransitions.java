@@ -78,6 +78,21 @@ public class SessionTransitions {
     private final AtomicInteger pruneAt = new AtomicInteger(PRUNE_FLOOR);
     private volatile Supplier<Stream<TunnelSession>> sessions;
 
+    /**
+     * A status compared with what was observed of its session before: the phase and Ready reason last observed (the
+     * status the pass started from when nothing was observed yet). A pass may start from a cache that does not hold
+     * the previous pass's status yet; what it changes is measured from what was observed, so it announces nothing twice.
+     *
+     * @param news false when the pass repeats a transition already observed (it ran before the cache had the status
+     *        it wrote, or its write failed): nothing to announce
+     */
+    public record Change(boolean news, SessionPhase phaseBefore, String reasonBefore) {
+
+        public boolean phaseChanged(TunnelSessionStatus status) {
+            return news && phaseBefore != status.getPhase();
+        }
+    }
+
     /** What a session was last seen as, and which once-per-session records are done. */
     private record Seen(SessionPhase phase, String reason, boolean readyRecorded, boolean endRecorded) {
     }
@@ -124,10 +139,9 @@ public class SessionTransitions {
      * when the sshd is newly found unable to start (a reason a user must act on, though the phase stays Provisioning).
      *
      * @param denial for a denied session, the kind of rule it breaks; null otherwise
-     * @return whether this is news: false when a pass repeats a transition already observed (a pass that ran before
-     *         the cache had the status it wrote, or whose write failed), whose Events must not be recorded again
+     * @return what the session was known as before this status, and whether the status is news at all
      */
-    public boolean observe(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status,
+    public Change observe(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status,
             DenialReason denial) {
         String uid = session.getMetadata().getUid();
         String reason = readyCondition(status).map(Condition::getReason).orElse(null);
@@ -137,7 +151,7 @@ public class SessionTransitions {
                     false, false);
         }
         if (before.phase() == status.getPhase() && Objects.equals(before.reason(), reason)) {
-            return false; // seen already: this pass repeats one that was observed
+            return new Change(false, before.phase(), before.reason()); // this pass repeats one that was observed
         }
         boolean phaseChanged = before.phase() != status.getPhase();
         boolean cannotStart = TunnelSessionReconciler.SSHD_CANNOT_START.equals(reason)
@@ -167,7 +181,7 @@ public class SessionTransitions {
         if (phaseChanged || cannotStart) {
             log(session, status.getPhase(), reason, readyCondition(status).map(Condition::getMessage).orElse(""));
         }
-        return true;
+        return new Change(true, before.phase(), before.reason());
     }
 
     /** A live session was deleted (an ended one has been counted already). */

@@ -470,30 +470,29 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     /** Log and record the transitions a person would want to know about (the log line and metrics: SessionTransitions). */
     private void announce(TunnelSession session, TunnelSessionStatus previous, TunnelSessionStatus status,
             DenialReason denial) {
-        boolean news = transitions.observe(session, previous, status, denial);
+        SessionTransitions.Change change = transitions.observe(session, previous, status, denial);
         String message = status.getConditions().get(status.getConditions().size() - 1).getMessage();
         if (previous.getExpiresAt() != null && status.getExpiresAt() != null
                 && !previous.getExpiresAt().equals(status.getExpiresAt()) && status.getEndedAt() == null) {
             events.normal(session, "Extended", "the session now expires at " + status.getExpiresAt()
                     + " (was " + previous.getExpiresAt() + ")");
         }
-        if (!news) {
+        if (!change.news()) {
             return; // a pass that repeats a transition already announced (it ran before the cache had its status)
         }
+        // compared with what was observed, not with the status this pass started from: that may be a stale copy
         String reason = status.getConditions().get(status.getConditions().size() - 1).getReason();
-        boolean wasStuck = ReadyCondition.find(previous.getConditions())
-                .map(c -> SSHD_CANNOT_START.equals(c.getReason())).orElse(false);
-        if (SSHD_CANNOT_START.equals(reason) && !wasStuck) {
+        if (SSHD_CANNOT_START.equals(reason) && !SSHD_CANNOT_START.equals(change.reasonBefore())) {
             // once per episode: the kubelet's ErrImagePull and ImagePullBackOff alternate, events must not follow
             events.warning(session, SSHD_CANNOT_START, message);
         }
-        if (previous.getPhase() == status.getPhase()) {
+        if (!change.phaseChanged(status)) {
             return;
         }
+        SessionPhase before = change.phaseBefore();
         switch (status.getPhase()) {
             case Provisioning -> {
-                if (previous.getPhase() == null || previous.getPhase() == SessionPhase.Pending
-                        || previous.getPhase() == SessionPhase.Failed) {
+                if (before == null || before == SessionPhase.Pending || before == SessionPhase.Failed) {
                     events.normal(session, "Provisioned", "created the sshd Deployment, Service, NetworkPolicy and Secret "
                             + SessionLabels.secretName(session));
                 }

@@ -2,6 +2,8 @@ package io.tunnelops.session;
 
 import static io.tunnelops.testing.SessionFixtures.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -229,6 +231,25 @@ class SessionTransitionsTest {
         assertEquals(2.0, sessions(SessionPhase.Ready, SessionMode.Tunnel), "the next scrape sees the change");
         assertEquals(2, cacheReads.get());
         assertEquals(1.0, sessions(SessionPhase.Provisioning, SessionMode.Shell));
+    }
+
+    @Test
+    void aPassFromAStaleCopyOfTheStatusIsMeasuredFromWhatWasObservedSoNoPhaseChangeIsAnnouncedTwice() {
+        TunnelSession session = cached(session("team-a", "stale").toService("postgres", 5432).build());
+        TunnelSessionStatus none = new TunnelSessionStatus();
+        TunnelSessionStatus provisioning = status(SessionPhase.Provisioning, "WaitingForEndpoint", null);
+        TunnelSessionStatus starting = status(SessionPhase.Provisioning, "SshdStarting", null);
+
+        SessionTransitions.Change first = transitions.observe(session, none, provisioning, null);
+        assertTrue(first.phaseChanged(provisioning));
+        assertNull(first.phaseBefore());
+        // the next pass started before the cache had the first pass's status: it saw no phase, but one was observed
+        SessionTransitions.Change fromStale = transitions.observe(session, none, starting, null);
+        assertTrue(fromStale.news(), "a new Ready reason is news");
+        assertEquals(SessionPhase.Provisioning, fromStale.phaseBefore());
+        assertEquals("WaitingForEndpoint", fromStale.reasonBefore());
+        assertFalse(fromStale.phaseChanged(starting), "the phase is the one already announced");
+        assertFalse(transitions.observe(session, none, starting, null).news(), "the same pass again");
     }
 
     @Test
