@@ -40,6 +40,7 @@ import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.local.LocalPodRunner;
+import io.tunnelops.local.RunnerFootprint;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.Ed25519KeyGenerator;
 import io.tunnelops.ssh.SshKeyPair;
@@ -90,8 +91,9 @@ class TunnelEndToEndTest {
     @AfterAll
     static void stopRunner() {
         if (runner != null) {
+            RunnerFootprint footprint = RunnerFootprint.of(runner);
             runner.close();
-            assertEquals(Map.of(), runner.runningPids(), "nothing left running");
+            footprint.assertGone();
             runner = null;
         }
     }

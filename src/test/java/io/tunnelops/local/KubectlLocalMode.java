@@ -1,11 +1,9 @@
 package io.tunnelops.local;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import io.tunnelops.testing.Kubectl;
 import io.tunnelops.testing.OpenSshTools;
@@ -31,8 +29,9 @@ record KubectlLocalMode(LocalCluster cluster, Kubectl kubectl, Path pods) implem
 
     @Override
     public void close() {
+        RunnerFootprint footprint = cluster.runnerFootprint();
         cluster.close();
-        assertEquals(Map.of(), cluster.runningSshds(), "nothing left running");
+        footprint.assertGone();
         SshdContainer.deleteTree(pods);
     }
 }

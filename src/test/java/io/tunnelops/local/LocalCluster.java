@@ -166,6 +166,11 @@ public final class LocalCluster implements AutoCloseable {
         return echoAddress;
     }
 
+    /** What the runner has on this machine now: after {@link #close()}, none of it may be left. */
+    public RunnerFootprint runnerFootprint() {
+        return RunnerFootprint.of(runner);
+    }
+
     /** The sshd processes the runner is running, by "namespace/deployment". */
     public Map<String, Long> runningSshds() {
         return runner == null ? Map.of() : runner.runningPids();

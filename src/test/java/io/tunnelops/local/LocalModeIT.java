@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 import org.junit.jupiter.api.AfterAll;
@@ -63,8 +62,9 @@ class LocalModeIT {
             tunnel.destroyForcibly();
         }
         if (cluster != null) {
+            RunnerFootprint footprint = cluster.runnerFootprint();
             cluster.close();
-            assertEquals(Map.of(), cluster.runningSshds(), "nothing left running");
+            footprint.assertGone();
             SshdContainer.deleteTree(PODS); // the pod directories are gone with their pods; this run's root too
         }
     }

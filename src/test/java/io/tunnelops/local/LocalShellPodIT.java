@@ -13,9 +13,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -232,24 +230,15 @@ class LocalShellPodIT {
                 .redirectErrorStream(true).start();
         try {
             ProcessHandle sshd = ProcessHandle.of(runner.runningPids().get(NAMESPACE + "/last-sshd")).orElseThrow();
-            LocalModeIT.await(Duration.ofSeconds(10), () -> sshd.descendants().anyMatch(p -> commandLine(p).contains("sleep 1234")),
+            LocalModeIT.await(Duration.ofSeconds(10), () -> sshd.descendants().anyMatch(p -> RunnerFootprint.commandLine(p).contains("sleep 1234")),
                     "the connection's command under the sshd");
-            // every pod's processes and network namespace, and the bridge, as they are before the close
-            List<ProcessHandle> processes = runner.runningPids().values().stream().map(ProcessHandle::of)
-                    .flatMap(Optional::stream).flatMap(p -> Stream.concat(Stream.of(p), p.descendants())).toList();
-            List<String> namespaces = runner.runningPids().values().stream().map(pid -> run("ip", "netns", "identify",
-                    String.valueOf(pid)).strip()).toList();
-            String bridge = runner.network().bridge();
-            assertTrue(namespaces.stream().allMatch(n -> Files.exists(NETNS_DIR.resolve(n))), namespaces.toString());
-            assertTrue(Files.exists(Path.of("/sys/class/net", bridge)), bridge);
+            RunnerFootprint footprint = RunnerFootprint.of(runner);
+            assertTrue(footprint.processes().stream().anyMatch(p -> RunnerFootprint.commandLine(p).contains("sleep 1234")),
+                    "the connection's processes are in the footprint");
 
             runner.close();
 
-            assertEquals(List.of(), processes.stream().filter(LocalShellPodIT::running).map(LocalShellPodIT::describe)
-                    .toList(), "processes of the pods still running after close()");
-            assertEquals(List.of(), namespaces.stream().filter(n -> Files.exists(NETNS_DIR.resolve(n))).toList(),
-                    "network namespaces left after close()");
-            assertFalse(Files.exists(Path.of("/sys/class/net", bridge)), "the bridge " + bridge + " left after close()");
+            footprint.assertGone();
         } finally {
             connection.destroy();
         }
@@ -367,43 +356,6 @@ class LocalShellPodIT {
     }
 
     // ---- helpers
-
-    private static final Path NETNS_DIR = Path.of("/run/netns");
-
-    /** Alive and not a zombie: a zombie has released everything but its entry in the process table. */
-    private static boolean running(ProcessHandle process) {
-        if (!process.isAlive()) {
-            return false; // ProcessHandle also tells a reused pid from the process it was taken of
-        }
-        try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
-            return stat.charAt(stat.lastIndexOf(')') + 2) != 'Z';
-        } catch (IOException e) {
-            return false; // gone between the two looks
-        }
-    }
-
-    private static String commandLine(ProcessHandle process) {
-        return process.info().commandLine().orElse("");
-    }
-
-    private static String describe(ProcessHandle process) {
-        return process.pid() + " " + commandLine(process);
-    }
-
-    private static String run(String... command) {
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0, String.join(" ", command) + ": " + output);
-            return output;
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
 
     private static List<String> ssh(Path knownHosts, String address, String... rest) {
         List<String> command = new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-i", key.toString(),
