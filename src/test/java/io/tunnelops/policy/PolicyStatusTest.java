@@ -162,6 +162,19 @@ class PolicyStatusTest {
                 shortOne.getStatus().getSummary());
     }
 
+    @Test
+    void aRefusalIsCutAt200CharactersToo() {
+        String refusal = "refused: spec.targets[0].hosts[0] aaaaaa.1 ends in a number (1), so resolvers may read it as an "
+                + "address; a host must be an IPv4 address in dotted decimal or a DNS name whose last label is not a number";
+        assertEquals(200, refusal.length());
+        TunnelPolicy fits = policy(spec(rule(List.of("aaaaaa.1"), List.of())));
+        reconciler().reconcile(fits, null);
+        assertEquals(refusal, fits.getStatus().getSummary());
+        TunnelPolicy over = policy(spec(rule(List.of("aaaaaaa.1"), List.of())));
+        reconciler().reconcile(over, null);
+        assertEquals(refusal.replace("aaaaaa.1", "aaaaaaa.1").substring(0, 197) + "...", over.getStatus().getSummary());
+    }
+
     private static TunnelPolicyReconciler reconciler() {
         TunnelPolicyReconciler reconciler = new TunnelPolicyReconciler();
         reconciler.clock = new TestClock(NOW);

@@ -238,6 +238,18 @@ class SessionPlannerTest {
     }
 
     @Test
+    void anAccessWithoutListsMeansAGeneratedKeyAndNoRanges() throws Exception {
+        TunnelSession session = session("team-a", "s").toHost("db.example", 5432).expose(Expose.NodePort).build();
+        session.getSpec().getAccess().setAuthorizedKeys(null);
+        session.getSpec().getAccess().setSourceRanges(null);
+        SessionPlan plan = SessionPlanner.plan(session, Optional.empty(), IMAGE, PUBLIC_DNS);
+        assertEquals(List.of(), plan.userKeys());
+        assertTrue(plan.generatesClientKey());
+        assertEquals(List.of(), plan.sourceRanges());
+        assertEquals(Expose.NodePort, plan.expose());
+    }
+
+    @Test
     void theIdleTimeoutIsFrom5SecondsTo24HoursAndEndOnDisconnectIsKept() throws Exception {
         TunnelSession session = session("team-a", "s").toHost("db.example", 5432).build();
         session.getSpec().setIdleTimeout("5s");
