@@ -114,6 +114,18 @@ class KeyBoundariesTest {
     }
 
     @Test
+    void aStringMayBeEmptyOrFillTheRestButNotMore() {
+        SshWire.Reader reader = new SshWire.Reader(new byte[] { 0, 0, 0, 0, 0, 0, 0, 2, 'h', 'i' });
+        assertEquals("", reader.text());
+        assertEquals("hi", reader.text());
+        assertTrue(reader.atEnd());
+        assertThrows(IllegalArgumentException.class, () -> new SshWire.Reader(new byte[] { 0, 0, 0, 3, 'h', 'i' }).string());
+        assertThrows(IllegalArgumentException.class,
+                () -> new SshWire.Reader(new byte[] { (byte) 0x80, 0, 0, 0, 'h', 'i' }).string(), "a negative length");
+        assertThrows(IllegalArgumentException.class, () -> new SshWire.Reader(new byte[] { 0, 0, 2 }).string());
+    }
+
+    @Test
     void thePrivateKeyHoldsTheSeedOfThePublicKeyInOpensshsContainer() throws Exception {
         SshKeyPair pair = Ed25519KeyGenerator.generate("alice@laptop");
         byte[] publicBlob = Base64.getDecoder().decode(pair.publicKey().split(" ")[1]);
