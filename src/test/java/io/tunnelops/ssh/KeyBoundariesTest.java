@@ -155,6 +155,9 @@ class KeyBoundariesTest {
         for (int pad = 1; section.hasRemaining(); pad++) {
             assertEquals(pad, section.get(), "padding 1, 2, 3...");
         }
+        for (int length = 0; length < 8; length++) {
+            assertPaddedLikeSshKeygen(Ed25519KeyGenerator.generate("c".repeat(length)).privateKey(), length);
+        }
         assertEquals("SshKeyPair[publicKey=" + pair.publicKey() + ", privateKey=<redacted>]", pair.toString());
     }
 
@@ -183,7 +186,59 @@ class KeyBoundariesTest {
         assertThrows(IllegalArgumentException.class, () -> Ed25519KeyGenerator.generate("a\u007f"));
     }
 
+    // --- comments, trailing bytes, fingerprints
+
+    @Test
+    void aHarmlessCommentIsKeptAndAnyOtherDropped() throws Exception {
+        assertEquals(ED25519 + " me@host", AuthorizedKey.parse(ED25519 + "   me@host  ").toLine());
+        assertEquals("me@host", AuthorizedKey.parse(ED25519 + " me@host").comment());
+        assertEquals(ED25519, AuthorizedKey.parse(ED25519 + " say \"hi\"").toLine());
+        assertEquals(ED25519, AuthorizedKey.parse(ED25519).toLine());
+        String[] fields = ED25519.split(" ");
+        assertEquals(null, new AuthorizedKey(fields[0], fields[1], null).comment());
+        assertEquals(null, new AuthorizedKey(fields[0], fields[1], "  ").comment());
+        assertEquals(ED25519 + " x", new AuthorizedKey(fields[0], fields[1], " x ").toLine());
+    }
+
+    @Test
+    void anEd25519KeyIsExactly32BytesAndNothingAfter() {
+        byte[] blob = Base64.getDecoder().decode(ED25519.split(" ")[1]);
+        SshWire.Writer short31 = new SshWire.Writer().string("ssh-ed25519").string(Arrays.copyOf(blob, 31));
+        assertEquals("the ssh-ed25519 key must hold 32 bytes, not 31", refusal(line("ssh-ed25519", short31)));
+        SshWire.Writer trailing = new SshWire.Writer().raw(blob).raw(new byte[] { 0 });
+        assertEquals("the ssh-ed25519 key data has trailing bytes", refusal(line("ssh-ed25519", trailing)));
+    }
+
+    @Test
+    void theFingerprintIsSshKeygensForTheFirstKeyOnTheLine() {
+        // ssh-keygen -lf prints SHA256:ZkAslGjFiUHdGf/WUL8rQvkib4PTvQatUV0OUQSncCA for this key (bytes 0..31)
+        String key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f";
+        String expected = "SHA256:ZkAslGjFiUHdGf/WUL8rQvkib4PTvQatUV0OUQSncCA";
+        assertEquals(expected, SshFingerprints.sha256(key));
+        assertEquals(expected, SshFingerprints.sha256(key + " zero@test"));
+        assertEquals(expected, SshFingerprints.sha256("command=\"x\",no-pty " + key + " zero@test"));
+        assertEquals(expected, SshFingerprints.sha256("ssh-rsa " + key.split(" ")[1] + " " + key),
+                "a blob of another type than its line says is skipped");
+        assertEquals("not an OpenSSH public key line",
+                assertThrows(IllegalArgumentException.class, () -> SshFingerprints.sha256("ssh-ed25519")).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SshFingerprints.sha256(null));
+        assertThrows(IllegalArgumentException.class, () -> SshFingerprints.sha256("ssh-ed25519 !!"));
+    }
+
     // --- known_hosts
+
+    @Test
+    void anIpv6HostMayComeInBracketsButNotHalfBracketed() {
+        String key = String.join(" ", Arrays.copyOf(ED25519.split(" "), 2));
+        assertEquals("fd00::7 " + key, KnownHosts.line("[fd00::7]", 22, key));
+        assertEquals("[fd00::7]:2222 " + key, KnownHosts.line("[fd00::7]", 2222, key));
+        assertEquals("[fd00::7]:2222 " + key, KnownHosts.line("fd00::7", 2222, key));
+        assertThrows(IllegalArgumentException.class, () -> KnownHosts.line("[fd00::7", 22, key));
+        assertThrows(IllegalArgumentException.class, () -> KnownHosts.line("fd00::7]", 22, key));
+        assertThrows(IllegalArgumentException.class, () -> KnownHosts.line("[]", 22, key));
+        assertThrows(IllegalArgumentException.class, () -> KnownHosts.line(null, 22, key));
+        assertThrows(IllegalArgumentException.class, () -> KnownHosts.line("db", 22, null));
+    }
 
     @Test
     void aKnownHostsLineTakesPorts1To65535AndAKeyWithoutComment() {
@@ -247,6 +302,29 @@ class KeyBoundariesTest {
         assertEquals("-----BEGIN OPENSSH PRIVATE KEY-----", lines[0]);
         assertEquals("-----END OPENSSH PRIVATE KEY-----", lines[lines.length - 1]);
         return Base64.getDecoder().decode(String.join("", Arrays.copyOfRange(lines, 1, lines.length - 1)));
+    }
+
+    /** The private section ends with padding 1, 2, 3... up to a multiple of 8, as ssh-keygen writes it. */
+    private static void assertPaddedLikeSshKeygen(String pem, int commentLength) {
+        ByteBuffer container = ByteBuffer.wrap(pem(pem));
+        container.position(15);
+        text(container);
+        text(container);
+        string(container);
+        container.getInt();
+        string(container);
+        ByteBuffer section = ByteBuffer.wrap(string(container));
+        section.getLong();
+        text(section);
+        string(section);
+        string(section);
+        assertEquals(commentLength, string(section).length);
+        int padding = section.remaining();
+        assertEquals(0, section.capacity() % 8);
+        assertTrue(padding < 8, "at most 7 bytes of padding");
+        for (int pad = 1; pad <= padding; pad++) {
+            assertEquals(pad, section.get(), "comment of " + commentLength + ": padding byte " + pad);
+        }
     }
 
     private static byte[] string(ByteBuffer in) {
