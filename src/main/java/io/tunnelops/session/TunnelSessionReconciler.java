@@ -95,6 +95,8 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
     static final String SSHD_CANNOT_START = "SshdCannotStart";
     /** Ready=False, phase Failed: the sshd was not available within the start timeout. */
     static final String SSHD_START_TIMEOUT = "SshdStartTimeout";
+    /** How soon a session whose policies were not all cached yet is looked at again (their event usually comes first). */
+    private static final Duration POLICY_CACHE_CATCH_UP = Duration.ofSeconds(1);
 
     @Inject
     OperatorSettings settings;
@@ -206,6 +208,13 @@ public class TunnelSessionReconciler implements Reconciler<TunnelSession>, Clean
         PolicyDecision decision = PolicyEvaluator.evaluate(policies, request(session, planned, targetService, expiresAt),
                 session.getMetadata().getNamespace(), settings.maxTtl());
         if (!decision.allowed()) {
+            if (PolicyCacheLag.behind(policies, context.getClient().resources(TunnelPolicy.class)
+                    .inNamespace(session.getMetadata().getNamespace()).list().getItems())) {
+                // a policy applied with the session may not be cached yet: the policy's event brings the next pass
+                LOG.debugf("TunnelSession %s/%s: the policy cache is behind the API server; not denied yet",
+                        session.getMetadata().getNamespace(), session.getMetadata().getName());
+                return UpdateControl.<TunnelSession>noUpdate().rescheduleAfter(POLICY_CACHE_CATCH_UP);
+            }
             return deny(session, previous, status, decision, context, now);
         }
         if (planned.isShell() && !planned.shell().wasRead()) {
