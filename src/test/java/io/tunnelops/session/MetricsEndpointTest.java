@@ -35,7 +35,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusMock;
@@ -46,6 +45,7 @@ import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.testing.FakeKubelet;
+import io.tunnelops.testing.MockNamespace;
 import io.tunnelops.testing.TestClock;
 
 /**
@@ -103,7 +103,7 @@ class MetricsEndpointTest {
 
             // a pass with nothing changed records nothing
             long passes = reconciler.reconciliationCount();
-            nudge("pg");
+            MockNamespace.nudge(client, ns, "pg");
             await().atMost(10, TimeUnit.SECONDS).until(() -> reconciler.reconciliationCount() > passes);
             Map<String, Double> afterReady = scrape();
             assertEquals(1.0, delta(before, afterReady, "tunnel_operator_session_time_to_ready_seconds_count"));
@@ -114,7 +114,7 @@ class MetricsEndpointTest {
 
             // ended 1.5 s late
             clock.set(Instant.parse(readySession.getStatus().getExpiresAt()).plusMillis(1500));
-            nudge("pg");
+            MockNamespace.nudge(client, ns, "pg");
             awaitPhase("pg", SessionPhase.Expired);
 
             // another deleted while Ready, a third denied (a host needs a TunnelPolicy)
@@ -286,12 +286,4 @@ class MetricsEndpointTest {
                 s -> s != null && s.getStatus() != null && s.getStatus().getPhase() == phase);
     }
 
-    /** An event for the session that changes nothing it depends on: a reconcile pass, nothing more. */
-    private void nudge(String session) {
-        var pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName(session + "-nudge")
-                .withLabels(Map.of("app.kubernetes.io/managed-by", "tunnel-operator", "tunnelops.io/session", session))
-                .withAnnotations(Map.of("nudge", UUID.randomUUID().toString())).endMetadata()
-                .withNewSpec().addNewContainer().withName("nudge").withImage("none").endContainer().endSpec().build();
-        client.resource(pod).createOr(existing -> existing.update());
-    }
 }

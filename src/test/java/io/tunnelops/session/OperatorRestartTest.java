@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -16,7 +15,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
@@ -29,6 +27,7 @@ import io.tunnelops.api.v1alpha1.EndReason;
 import io.tunnelops.api.v1alpha1.SessionPhase;
 import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.testing.FakeKubelet;
+import io.tunnelops.testing.MockNamespace;
 import io.tunnelops.testing.TestClock;
 
 /** Deadlines live in the API, not in the operator's memory: a restart neither extends nor shortens a session. */
@@ -96,7 +95,7 @@ class OperatorRestartTest {
         await().atMost(10, TimeUnit.SECONDS).until(() -> phase(ns, "short") == SessionPhase.Expired);
         assertEquals(EndReason.Expired, get(ns, "short").getStatus().getEndReason());
         // a whole pass of the restarted operator over the long session, under the moved clock
-        passes.awaitWholePass(ns, "long", () -> nudge(ns, "long"));
+        passes.awaitWholePass(ns, "long", () -> MockNamespace.nudge(client, ns, "long"));
         TunnelSession stillLive = get(ns, "long");
         assertEquals(SessionPhase.Ready, stillLive.getStatus().getPhase());
         assertEquals(longDeadline, stillLive.getStatus().getExpiresAt(), "the restart did not move the deadline");
@@ -114,14 +113,6 @@ class OperatorRestartTest {
         return s == null || s.getStatus() == null ? null : s.getStatus().getPhase();
     }
 
-    /** An event the session's informers see (a pod labelled as its sshd's), so it is looked at again. */
-    private void nudge(String ns, String session) {
-        var pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName(session + "-nudge")
-                .withLabels(Map.of("app.kubernetes.io/managed-by", "tunnel-operator", "tunnelops.io/session", session))
-                .withAnnotations(Map.of("nudge", UUID.randomUUID().toString())).endMetadata()
-                .withNewSpec().addNewContainer().withName("nudge").withImage("none").endContainer().endSpec().build();
-        client.resource(pod).createOr(existing -> existing.update());
-    }
 
     private TunnelSession get(String ns, String name) {
         return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();

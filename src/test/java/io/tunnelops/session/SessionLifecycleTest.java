@@ -37,6 +37,7 @@ import io.tunnelops.api.v1alpha1.TunnelSession;
 import io.tunnelops.session.resources.CredentialsSecret;
 import io.tunnelops.ssh.SshdLayout;
 import io.tunnelops.testing.FakeKubelet;
+import io.tunnelops.testing.MockNamespace;
 import io.tunnelops.testing.TestClock;
 
 /** A session ends exactly when it should and leaves nothing behind; time moves by an injected clock. */
@@ -80,7 +81,7 @@ class SessionLifecycleTest {
 
         clock.set(expiresAt.minusMillis(300));
         // whole passes run 300 ms before the deadline (the test's and the reconciler's own wake-ups): none ends it
-        passes.awaitWholePass(ns, "short", () -> nudge("short"));
+        passes.awaitWholePass(ns, "short", () -> MockNamespace.nudge(client, ns, "short"));
         assertEquals(SessionPhase.Ready, get("short").getStatus().getPhase(), "ended before its deadline");
         assertNotNull(deployment("short"), "its sshd deleted before the deadline");
 
@@ -102,16 +103,16 @@ class SessionLifecycleTest {
     void anEndedSessionStaysForItsRetentionAndIsThenDeleted() {
         TunnelSession ready = readySession("kept", "10m");
         clock.set(Instant.parse(ready.getStatus().getExpiresAt()));
-        nudge("kept");
+        MockNamespace.nudge(client, ns, "kept");
         TunnelSession expired = awaitPhase("kept", SessionPhase.Expired);
 
         clock.set(Instant.parse(expired.getStatus().getEndedAt()).plus(Duration.ofMinutes(59)));
-        passes.awaitWholePass(ns, "kept", () -> nudge("kept"));
+        passes.awaitWholePass(ns, "kept", () -> MockNamespace.nudge(client, ns, "kept"));
         assertNotNull(get("kept"), "kept for the retention period");
         assertEquals(expired.getStatus(), get("kept").getStatus(), "an ended session's status is final");
 
         clock.set(Instant.parse(expired.getStatus().getEndedAt()).plus(Duration.ofHours(1)));
-        nudge("kept");
+        MockNamespace.nudge(client, ns, "kept");
         await().atMost(10, TimeUnit.SECONDS).until(() -> get("kept") == null);
     }
 
@@ -132,7 +133,7 @@ class SessionLifecycleTest {
         await().atMost(5, TimeUnit.SECONDS).until(() -> eventReasons("longer").contains("Extended"));
 
         clock.set(created.plus(Duration.ofHours(2)));
-        passes.awaitWholePass(ns, "longer", () -> nudge("longer"));
+        passes.awaitWholePass(ns, "longer", () -> MockNamespace.nudge(client, ns, "longer"));
         assertEquals(SessionPhase.Ready, get("longer").getStatus().getPhase(), "past the old deadline, still live");
         assertEquals(after.getMetadata().getUid(), deployment("longer").getMetadata().getUid(),
                 "past the old deadline, the same sshd");
@@ -213,15 +214,6 @@ class SessionLifecycleTest {
                 .endContainerStatus().endStatus().build()).create();
     }
 
-    /** An event the session's informers see, so it is looked at again under the moved clock. */
-    private void nudge(String session) {
-        String name = session + "-nudge";
-        var pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName(name)
-                .withLabels(Map.of("app.kubernetes.io/managed-by", "tunnel-operator", "tunnelops.io/session", session))
-                .withAnnotations(Map.of("nudge", UUID.randomUUID().toString())).endMetadata()
-                .withNewSpec().addNewContainer().withName("nudge").withImage("none").endContainer().endSpec().build();
-        client.resource(pod).createOr(existing -> existing.update());
-    }
 
     private TunnelSession get(String name) {
         return client.resources(TunnelSession.class).inNamespace(ns).withName(name).get();

@@ -22,7 +22,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.Serialization;
@@ -93,7 +92,7 @@ class TerminatingNamespaceTest {
         client.network().v1().networkPolicies().inNamespace(ns).withName("live-sshd").delete();
         client.secrets().inNamespace(ns).withName("live-ssh").delete();
         try (ReconcilePasses passes = ReconcilePasses.record(reconciler::reconciliationCount)) {
-            passes.awaitWholePass(ns, "live", () -> nudge("live"));
+            passes.awaitWholePass(ns, "live", () -> MockNamespace.nudge(client, ns, "live"));
         }
 
         // this namespace only: other tests' sessions may still be retried
@@ -153,14 +152,6 @@ class TerminatingNamespaceTest {
         assertEquals(SessionPhase.Failed, ordinary.getResource().orElseThrow().getStatus().getPhase());
     }
 
-    /** An event the session's informers see (a pod labelled as its sshd's; pods are not refused here). */
-    private void nudge(String session) {
-        var pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName(session + "-nudge")
-                .withLabels(Map.of("app.kubernetes.io/managed-by", "tunnel-operator", "tunnelops.io/session", session))
-                .withAnnotations(Map.of("nudge", UUID.randomUUID().toString())).endMetadata()
-                .withNewSpec().addNewContainer().withName("nudge").withImage("none").endContainer().endSpec().build();
-        client.resource(pod).createOr(existing -> existing.update());
-    }
 
     private TunnelSession readySession(String name) {
         client.resource(session(ns, name).toService("postgres", 5432).build()).create();

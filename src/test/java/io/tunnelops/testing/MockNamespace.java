@@ -7,9 +7,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -34,6 +36,18 @@ public record MockNamespace(KubernetesClient client, String ns) {
             return s != null && s.getStatus() != null && s.getStatus().getPhase() == phase;
         });
         return current(name);
+    }
+
+    /**
+     * An event the session's informers see and that changes nothing it depends on (a pod labelled as its sshd's,
+     * annotated anew each time): one more reconcile pass of the session, under whatever clock the test set.
+     */
+    public static void nudge(KubernetesClient client, String ns, String session) {
+        var pod = new PodBuilder().withNewMetadata().withNamespace(ns).withName(session + "-nudge")
+                .withLabels(Map.of("app.kubernetes.io/managed-by", "tunnel-operator", "tunnelops.io/session", session))
+                .withAnnotations(Map.of("nudge", UUID.randomUUID().toString())).endMetadata()
+                .withNewSpec().addNewContainer().withName("nudge").withImage("none").endContainer().endSpec().build();
+        client.resource(pod).createOr(existing -> existing.update());
     }
 
     public static Condition ready(TunnelSession session) {
