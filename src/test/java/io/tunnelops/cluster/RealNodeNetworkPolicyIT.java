@@ -67,6 +67,92 @@ class RealNodeNetworkPolicyIT {
         fromSshd.put("the cluster DNS pod's TCP port " + dnsPod + ":53", true);
         fromSshd.put("the cluster DNS pod's health port " + dnsPod + ":8080", false);
 
+        assertReaches(ns, sshd, fromSshd);
+
+        // DNS through the cluster's CoreDNS, allowed by the policy: the target's name resolves to its Service
+        Kubectl.Result resolved = exec(ns, sshd, "getent", "hosts", "echo." + ns + ".svc.cluster.local");
+        assertEquals(0, resolved.exitCode(), resolved.stderr());
+        assertTrue(resolved.stdout().startsWith(echoService + " "), resolved.stdout());
+        // a name outside the cluster does not resolve: CoreDNS forwards nothing, nothing leaves this machine
+        assertNotEquals(0, exec(ns, sshd, "getent", "hosts", "example.com").exitCode());
+
+        kubectl.succeed("delete", "-n", ns, "ts/fenced");
+        assertNothingLeft(ns, "fenced");
+    }
+
+    /**
+     * A Service whose ports map to other pod ports, one by number and one by name: the policy's egress rule is to the
+     * pod ports (the name resolved by the network plugin against the pod's container ports), and the sshd reaches the
+     * target through the Service's ports, which kube-proxy translates before the policy is applied.
+     */
+    @Test
+    void aServiceWhosePortsMapToOtherPodPortsByNumberAndByNameIsReachedAndOnlyThere() throws Exception {
+        String ns = cluster.namespace("node-mapped");
+        String pod = mappedTarget(ns);
+        apply(ns, """
+                apiVersion: tunnelops.io/v1alpha1
+                kind: TunnelSession
+                metadata: {name: mapped}
+                spec:
+                  target: {service: mapped, ports: [5432, 6432]}
+                  ttl: 1h
+                """);
+        ready(ns, "mapped", Files.createTempDirectory("real-node-mapped-"));
+        String sshd = sshdPod(ns, "mapped").getMetadata().getName();
+        startControlPod(ns);
+
+        String service = clusterIp(ns, "mapped");
+        Map<String, Boolean> fromSshd = new LinkedHashMap<>();
+        fromSshd.put("the Service's port mapped by name " + service + ":5432", true);
+        fromSshd.put("the Service's port mapped by number " + service + ":6432", true);
+        fromSshd.put("the pod's port named in the Service " + pod + ":15432", true);
+        fromSshd.put("the pod's port numbered in the Service " + pod + ":16432", true);
+        fromSshd.put("the pod's port the Service does not map " + pod + ":17432", false);
+        assertReaches(ns, sshd, fromSshd);
+
+        kubectl.succeed("delete", "-n", ns, "ts/mapped");
+        assertNothingLeft(ns, "mapped");
+    }
+
+    /** A busybox echo on three ports, the first named "pg"; its Service maps 5432 to "pg" and 6432 to 16432. */
+    private static String mappedTarget(String ns) {
+        apply(ns, """
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: mapped-0, labels: {app: mapped}}
+                spec:
+                  automountServiceAccountToken: false
+                  securityContext: {runAsNonRoot: true, runAsUser: 10002, seccompProfile: {type: RuntimeDefault}}
+                  containers:
+                  - name: echo
+                    image: %s
+                    imagePullPolicy: IfNotPresent
+                    command: [sh, -c, "nc -ll -p 15432 -e /bin/cat & nc -ll -p 16432 -e /bin/cat & nc -ll -p 17432 -e /bin/cat & wait"]
+                    ports:
+                    - {name: pg, containerPort: 15432}
+                    - {containerPort: 16432}
+                    - {containerPort: 17432}
+                    readinessProbe: {tcpSocket: {port: pg}, periodSeconds: 1}
+                    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+                ---
+                apiVersion: v1
+                kind: Service
+                metadata: {name: mapped}
+                spec:
+                  selector: {app: mapped}
+                  ports:
+                  - {name: by-name, port: 5432, targetPort: pg}
+                  - {name: by-number, port: 6432, targetPort: 16432}
+                """.formatted(RealNodeCluster.BUSYBOX_IMAGE));
+        kubectl.succeed("wait", "-n", ns, "--for=condition=Ready", "pod/mapped-0", "--timeout=60s");
+        return cluster.admin().pods().inNamespace(ns).withName("mapped-0").get().getStatus().getPodIP();
+    }
+
+    /**
+     * Each address ("what it is ip:port") is reached from the sshd exactly when expected, and always from the control
+     * pod (so a refusal is the policy's doing).
+     */
+    private static void assertReaches(String ns, String sshd, Map<String, Boolean> fromSshd) {
         List<String> wrong = new ArrayList<>();
         for (var check : fromSshd.entrySet()) {
             String[] address = check.getKey().substring(check.getKey().lastIndexOf(' ') + 1).split(":");
@@ -82,16 +168,6 @@ class RealNodeNetworkPolicyIT {
             }
         }
         assertEquals(List.of(), wrong);
-
-        // DNS through the cluster's CoreDNS, allowed by the policy: the target's name resolves to its Service
-        Kubectl.Result resolved = exec(ns, sshd, "getent", "hosts", "echo." + ns + ".svc.cluster.local");
-        assertEquals(0, resolved.exitCode(), resolved.stderr());
-        assertTrue(resolved.stdout().startsWith(echoService + " "), resolved.stdout());
-        // a name outside the cluster does not resolve: CoreDNS forwards nothing, nothing leaves this machine
-        assertNotEquals(0, exec(ns, sshd, "getent", "hosts", "example.com").exitCode());
-
-        kubectl.succeed("delete", "-n", ns, "ts/fenced");
-        assertNothingLeft(ns, "fenced");
     }
 
     /** The sshd image with a shell that waits, and no policy selecting it. */
