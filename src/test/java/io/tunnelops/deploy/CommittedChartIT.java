@@ -28,7 +28,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
  * deploy/helm is the chart the build generates (target/helm), committed: a chart that drifts from the operator's code
  * (its RBAC, its CRDs) fails here. YAML and JSON files are compared as parsed documents: mappings in any key order
  * (the generator does not keep label order), lists in their order except where Kubernetes ignores it (the rules of a
- * Role and a rule's apiGroups, resources, verbs and resourceNames). A template's Helm directives stay in place between
+ * Role and a rule's apiGroups, resources, verbs and resourceNames; a container's ports). A template's Helm directives stay in place between
  * the documents they enclose, so a rule moved into another branch, or a verb moved to another rule, is a difference.
  */
 class CommittedChartIT {
@@ -157,11 +157,30 @@ class CommittedChartIT {
             while (values.hasNext()) {
                 JsonNode doc = (JsonNode) values.next();
                 if (doc != null && !doc.isNull() && !doc.isMissingNode()) {
-                    docs.add(withRulesInOneOrder(doc));
+                    docs.add(withContainerPortsInOneOrder(withRulesInOneOrder(doc)));
                 }
             }
         }
         return docs;
+    }
+
+    /**
+     * Each container's ports sorted: Kubernetes keys them by port and protocol, and the generator writes the http and
+     * management ports in either order from one build to the next.
+     */
+    private static JsonNode withContainerPortsInOneOrder(JsonNode doc) {
+        JsonNode copy = doc.deepCopy();
+        for (JsonNode containers : copy.findValues("containers")) {
+            for (JsonNode container : containers) {
+                if (container.path("ports").isArray() && container instanceof ObjectNode editable) {
+                    ArrayNode ports = JSON.createArrayNode();
+                    List.of(toArray(container.path("ports"))).stream()
+                            .sorted(Comparator.comparing(JsonNode::toString)).forEach(ports::add);
+                    editable.set("ports", ports);
+                }
+            }
+        }
+        return copy;
     }
 
     /** A Role's rules, and the lists inside each, sorted: their order means nothing to Kubernetes. */
